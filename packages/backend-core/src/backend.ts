@@ -1,0 +1,73 @@
+/**
+ * The one interface every @store backend implements. Keys are `/`-separated paths
+ * relative to the backend root (see path.ts for the rules); data is raw bytes.
+ */
+export interface StorageBackend {
+  /** What this backend offers beyond the six core calls; see {@link BackendCapabilities}. */
+  readonly supports?: Partial<BackendCapabilities>;
+
+  /** Creates missing parents and replaces the file atomically; durable when it resolves. */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** `ENOENT` for a missing file, `EISDIR` for a directory. */
+  readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Names (not paths) of the files directly in `directory`, sorted by UTF-16 code unit.
+   * With `{ recursive: true }` (capability `recursiveList`), paths relative to
+   * `directory` of every file below it. A missing directory lists `[]`.
+   */
+  listFiles(directory: string, options?: ListOptions): Promise<string[]>;
+  /** Creates the directory and its parents; idempotent. */
+  createDirectory(path: string): Promise<void>;
+  /** True for a file or a directory. */
+  exists(path: string): Promise<boolean>;
+  /** Idempotent on a missing file; `EISDIR` on a directory. */
+  deleteFile(path: string): Promise<void>;
+
+  /** Capability `stat`. */
+  stat?(path: string): Promise<FileStat>;
+  /** Capability `readRange`: up to `length` bytes from `offset`; shorter at end of file. */
+  readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Capability `rename`: atomically moves a file, replacing the destination. */
+  rename?(from: string, to: string): Promise<void>;
+  /** Releases handles or connections. Calls after `close()` fail with `ECLOSED`. */
+  close?(): Promise<void>;
+}
+
+export interface ListOptions {
+  recursive?: boolean;
+}
+
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  isDirectory: boolean;
+}
+
+/**
+ * The `supports` manifest. Consumers (and the conformance suite) test a flag before
+ * using the matching optional method, so a backend can be small and still be honest.
+ */
+export interface BackendCapabilities {
+  stat: boolean;
+  readRange: boolean;
+  recursiveList: boolean;
+  rename: boolean;
+  /**
+   * Data outlives the process: another process opening the same location sees it,
+   * and a process killed mid-write leaves every file at its old or new bytes.
+   */
+  persistent: boolean;
+}
+
+export const NO_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
+  stat: false,
+  readRange: false,
+  recursiveList: false,
+  rename: false,
+  persistent: false,
+});
+
+/** The full manifest of a backend, with undeclared capabilities as `false`. */
+export function capabilitiesOf(backend: StorageBackend): BackendCapabilities {
+  return { ...NO_CAPABILITIES, ...backend.supports };
+}

@@ -1,0 +1,328 @@
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BackendCapabilities, FileStat, ListOptions, StorageBackend } from './backend.js';
+import { DirectorySync } from './directory-sync.js';
+import { StorageError, fromNodeError } from './errors.js';
+import { compareCodeUnits, isTempName, parseKey } from './path.js';
+import { DEFAULT_TEMP_MAX_AGE_MS, nextTempName } from './temp-file.js';
+
+export interface FilesystemBackendOptions {
+  /**
+   * `'fsync'` (default): `writeFile`, `deleteFile`, `rename` and `createDirectory` are
+   * on stable storage when they resolve (file fsync, rename, directory fsync).
+   * `'none'`: still atomic (temp file + rename) but may be lost in a power failure.
+   */
+  durability?: 'fsync' | 'none';
+  /** Temp files older than this are orphans of a crashed writer and get removed. */
+  tempMaxAgeMs?: number;
+  /** Mode bits for new files, before the umask. Default `0o666`. */
+  fileMode?: number;
+}
+
+const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
+  stat: true,
+  readRange: true,
+  recursiveList: true,
+  rename: true,
+  persistent: true,
+});
+
+/**
+ * A StorageBackend over a directory of the local file system. Every key is resolved
+ * with `realpath` and checked against the real root, so neither `..` (rejected by the
+ * path rules) nor a symlink planted inside the root can reach a file outside it.
+ */
+export class FilesystemBackend implements StorageBackend {
+  readonly root: string;
+  readonly supports = CAPABILITIES;
+  readonly durability: 'fsync' | 'none';
+  readonly #tempMaxAgeMs: number;
+  readonly #fileMode: number;
+  readonly #dirSync = new DirectorySync();
+  #realRoot: Promise<string> | undefined;
+  #closed = false;
+
+  constructor(root: string, options: FilesystemBackendOptions = {}) {
+    this.root = path.resolve(root);
+    this.durability = options.durability ?? 'fsync';
+    this.#tempMaxAgeMs = options.tempMaxAgeMs ?? DEFAULT_TEMP_MAX_AGE_MS;
+    this.#fileMode = options.fileMode ?? 0o666;
+  }
+
+  async writeFile(key: string, data: Uint8Array): Promise<void> {
+    const segments = this.#parse(key);
+    if (!(data instanceof Uint8Array)) {
+      throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: key });
+    }
+    const dir = await this.#ensureDirectory(segments.slice(0, -1), key);
+    const target = path.join(dir, segments[segments.length - 1]!);
+    const temp = path.join(dir, nextTempName());
+    const durable = this.durability === 'fsync';
+    try {
+      const handle = await fs.open(temp, 'wx', this.#fileMode);
+      try {
+        await handle.writeFile(data);
+        if (durable) await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, target);
+    } catch (error) {
+      await fs.unlink(temp).catch(() => undefined);
+      throw fromNodeError(error, key, 'write');
+    }
+    if (durable) await this.#syncDirectory(dir, key);
+  }
+
+  async readFile(key: string): Promise<Uint8Array> {
+    const real = await this.#resolveExisting(this.#parse(key), key);
+    if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
+    try {
+      return await fs.readFile(real);
+    } catch (error) {
+      throw fromNodeError(error, key, 'read');
+    }
+  }
+
+  async listFiles(directory: string, options: ListOptions = {}): Promise<string[]> {
+    const segments = this.#parse(directory, true);
+    const real = await this.#resolveExisting(segments, directory);
+    if (real === undefined) return [];
+    const names: string[] = [];
+    await this.#collect(real, '', options.recursive === true, names, directory);
+    return names.sort(compareCodeUnits);
+  }
+
+  async createDirectory(key: string): Promise<void> {
+    await this.#ensureDirectory(this.#parse(key, true), key, true);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.#resolveExisting(this.#parse(key, true), key)) !== undefined;
+  }
+
+  async deleteFile(key: string): Promise<void> {
+    const segments = this.#parse(key);
+    const dir = await this.#resolveExisting(segments.slice(0, -1), key);
+    if (dir === undefined) return;
+    const target = path.join(dir, segments[segments.length - 1]!);
+    try {
+      await fs.unlink(target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code === 'EPERM' || code === 'EISDIR') {
+        const st = await fs.lstat(target).catch(() => undefined);
+        if (st?.isDirectory()) throw new StorageError('EISDIR', 'is a directory', { path: key });
+      }
+      throw fromNodeError(error, key, 'delete');
+    }
+    if (this.durability === 'fsync') await this.#syncDirectory(dir, key);
+  }
+
+  async stat(key: string): Promise<FileStat> {
+    const real = await this.#resolveExisting(this.#parse(key, true), key);
+    if (real === undefined) throw new StorageError('ENOENT', 'no such file or directory', { path: key });
+    try {
+      const st = await fs.stat(real);
+      return { size: st.isDirectory() ? 0 : st.size, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory() };
+    } catch (error) {
+      throw fromNodeError(error, key, 'stat');
+    }
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const segments = this.#parse(key);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new StorageError('EINVAL', 'offset must be a non-negative integer', { path: key, offset });
+    }
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw new StorageError('EINVAL', 'length must be a non-negative integer', { path: key, offset });
+    }
+    const real = await this.#resolveExisting(segments, key);
+    if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
+    try {
+      const handle = await fs.open(real, 'r');
+      try {
+        const st = await handle.stat();
+        if (st.isDirectory()) throw new StorageError('EISDIR', 'is a directory', { path: key });
+        const size = Math.max(0, Math.min(length, st.size - offset));
+        const buffer = Buffer.allocUnsafe(size);
+        let filled = 0;
+        while (filled < size) {
+          const { bytesRead } = await handle.read(buffer, filled, size - filled, offset + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw fromNodeError(error, key, 'read');
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const fromSegments = this.#parse(from);
+    const toSegments = this.#parse(to);
+    const fromDir = await this.#resolveExisting(fromSegments.slice(0, -1), from);
+    if (fromDir === undefined) throw new StorageError('ENOENT', 'no such file', { path: from });
+    const source = path.join(fromDir, fromSegments[fromSegments.length - 1]!);
+    const st = await fs.lstat(source).catch((error: unknown) => {
+      throw fromNodeError(error, from, 'rename');
+    });
+    if (st.isDirectory()) throw new StorageError('EISDIR', 'only files can be renamed', { path: from });
+    const toDir = await this.#ensureDirectory(toSegments.slice(0, -1), to);
+    try {
+      await fs.rename(source, path.join(toDir, toSegments[toSegments.length - 1]!));
+    } catch (error) {
+      throw fromNodeError(error, to, 'rename');
+    }
+    if (this.durability === 'fsync') {
+      await this.#syncDirectory(toDir, to);
+      if (toDir !== fromDir) await this.#syncDirectory(fromDir, from);
+    }
+  }
+
+  /**
+   * Removes temp files left by writers that crashed, anywhere under the root. Only
+   * files older than `maxAgeMs` go: a younger one may belong to a write in progress.
+   * Returns how many were removed. `listFiles` does the same, lazily, per directory.
+   */
+  async recover(options: { maxAgeMs?: number } = {}): Promise<number> {
+    this.#assertOpen();
+    const maxAge = options.maxAgeMs ?? this.#tempMaxAgeMs;
+    const root = await this.#rootReal();
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile() && isTempName(entry.name) && (await removeIfOlder(full, maxAge))) removed++;
+      }
+    };
+    await walk(root);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #parse(key: string, allowRoot = false): string[] {
+    this.#assertOpen();
+    return parseKey(key, { allowRoot });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageError('ECLOSED', 'backend is closed', { path: this.root });
+  }
+
+  #rootReal(): Promise<string> {
+    this.#realRoot ??= (async () => {
+      await fs.mkdir(this.root, { recursive: true });
+      return fs.realpath(this.root);
+    })().catch((error: unknown) => {
+      this.#realRoot = undefined;
+      throw fromNodeError(error, '/', 'open root');
+    });
+    return this.#realRoot;
+  }
+
+  /** The real host path of an existing key, or undefined if it does not exist. */
+  async #resolveExisting(segments: string[], key: string): Promise<string | undefined> {
+    const root = await this.#rootReal();
+    if (segments.length === 0) return root;
+    let real: string;
+    try {
+      real = await fs.realpath(path.join(root, ...segments));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw fromNodeError(error, key, 'resolve');
+    }
+    assertInside(root, real, key);
+    return real;
+  }
+
+  /** Creates the directory (and parents) if needed and returns its real host path. */
+  async #ensureDirectory(segments: string[], key: string, leafIsTarget = false): Promise<string> {
+    const existing = await this.#resolveExisting(segments, key);
+    if (existing !== undefined) {
+      if (segments.length > 0) {
+        const st = await fs.stat(existing);
+        if (!st.isDirectory()) {
+          throw new StorageError(
+            leafIsTarget ? 'EEXIST' : 'ENOTDIR',
+            `'${segments.join('/')}' is a file, not a directory`,
+            { path: key },
+          );
+        }
+      }
+      return existing;
+    }
+    const parent = await this.#ensureDirectory(segments.slice(0, -1), key);
+    const dir = path.join(parent, segments[segments.length - 1]!);
+    try {
+      await fs.mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(error, key, 'mkdir');
+      return this.#ensureDirectory(segments, key, leafIsTarget);
+    }
+    if (this.durability === 'fsync') await this.#syncDirectory(parent, key);
+    return dir;
+  }
+
+  async #syncDirectory(dir: string, key: string): Promise<void> {
+    try {
+      await this.#dirSync.sync(dir);
+    } catch (error) {
+      throw fromNodeError(error, key, 'fsync directory');
+    }
+  }
+
+  async #collect(dir: string, prefix: string, recursive: boolean, out: string[], key: string): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      throw fromNodeError(error, key, 'list');
+    }
+    for (const entry of entries) {
+      if (entry.isFile()) {
+        if (isTempName(entry.name)) {
+          await removeIfOlder(path.join(dir, entry.name), this.#tempMaxAgeMs);
+          continue;
+        }
+        out.push(prefix + entry.name);
+      } else if (recursive && entry.isDirectory()) {
+        await this.#collect(path.join(dir, entry.name), `${prefix}${entry.name}/`, true, out, key);
+      }
+    }
+  }
+}
+
+function assertInside(root: string, real: string, key: string): void {
+  if (real !== root && !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {
+    throw new StorageError('EACCES', 'path resolves outside the backend root (symlink)', { path: key });
+  }
+}
+
+async function removeIfOlder(file: string, maxAgeMs: number): Promise<boolean> {
+  try {
+    const st = await fs.lstat(file);
+    if (Date.now() - st.mtimeMs < maxAgeMs) return false;
+    await fs.unlink(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

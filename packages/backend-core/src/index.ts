@@ -1,0 +1,13 @@
+export type { StorageBackend, BackendCapabilities, FileStat, ListOptions } from './backend.js';
+export { capabilitiesOf, NO_CAPABILITIES } from './backend.js';
+export { StorageError, isStorageError, fromNodeError, ERROR_CODES } from './errors.js';
+export type { StorageErrorCode, StorageErrorDetails } from './errors.js';
+export { parseKey, normalizeKey, isTempName, compareCodeUnits, MAX_SEGMENT_BYTES, TEMP_PREFIX } from './path.js';
+export type { KeyOptions } from './path.js';
+export { FilesystemBackend } from './filesystem-backend.js';
+export type { FilesystemBackendOptions } from './filesystem-backend.js';
+export { MemoryBackend } from './memory-backend.js';
+export { FileLock, readLockOwner, isOwnerAlive } from './file-lock.js';
+export type { LockOwner, LockOptions } from './file-lock.js';
+export { crc32c, maskCrc32c, unmaskCrc32c, maskedCrc32c } from './crc32c.js';
+export { fsyncDirectory } from './directory-sync.js';
