@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { ConformanceCase } from '../case.js';
+import { check, checkBytes, checkEqual, checkRejects } from '../expect.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+export const byteCases: ConformanceCase[] = [
+  {
+    id: 'SB-BYTES-01',
+    title: 'all 256 byte values round-trip',
+    contract: 'Bytes round-trip exactly.',
+    async run({ backend }) {
+      const all = new Uint8Array(512);
+      for (let i = 0; i < 512; i++) all[i] = i < 256 ? i : 511 - i;
+      await backend.writeFile('bytes/all', all);
+      checkBytes(await backend.readFile('bytes/all'), all, 'all byte values');
+    },
+  },
+  {
+    id: 'SB-BYTES-02',
+    title: 'an empty file round-trips and is listed',
+    contract: 'Bytes round-trip exactly, empty files included.',
+    async run({ backend }) {
+      await backend.writeFile('bytes/empty', new Uint8Array(0));
+      checkBytes(await backend.readFile('bytes/empty'), new Uint8Array(0), 'empty file');
+      check(await backend.exists('bytes/empty'), 'exists(empty file)');
+      checkEqual(await backend.listFiles('bytes'), ['empty'], 'listing');
+    },
+  },
+  {
+    id: 'SB-BYTES-03',
+    title: 'a 16 MiB file round-trips',
+    contract: 'Bytes round-trip exactly, files of many MiB included.',
+    async run({ backend }) {
+      const big = randomBytes(16 * 1024 * 1024);
+      await backend.writeFile('bytes/big.bin', big);
+      checkBytes(await backend.readFile('bytes/big.bin'), big, '16 MiB file');
+    },
+  },
+  {
+    id: 'SB-BYTES-04',
+    title: 'overwriting replaces the whole file',
+    contract: '`writeFile` replaces atomically.',
+    async run({ backend }) {
+      await backend.writeFile('bytes/over', randomBytes(100_000));
+      await backend.writeFile('bytes/over', text('short'));
+      checkBytes(await backend.readFile('bytes/over'), text('short'), 'after a shorter overwrite');
+      await backend.writeFile('bytes/over', new Uint8Array(0));
+      checkBytes(await backend.readFile('bytes/over'), new Uint8Array(0), 'after an empty overwrite');
+    },
+  },
+  {
+    id: 'SB-BYTES-05',
+    title: "stored bytes do not alias the caller's buffers",
+    contract: 'Bytes round-trip exactly.',
+    async run({ backend }) {
+      const data = text('original');
+      await backend.writeFile('bytes/alias', data);
+      data.fill(0x21);
+      const first = await backend.readFile('bytes/alias');
+      checkBytes(first, text('original'), 'after mutating the written buffer');
+      first.fill(0x22);
+      checkBytes(await backend.readFile('bytes/alias'), text('original'), 'after mutating a read buffer');
+    },
+  },
+  {
+    id: 'SB-BYTES-06',
+    title: 'subarray views are written as their own bytes only',
+    contract: 'Bytes round-trip exactly.',
+    async run({ backend }) {
+      const whole = text('xxxxPAYLOADyyyy');
+      await backend.writeFile('bytes/view', whole.subarray(4, 11));
+      checkBytes(await backend.readFile('bytes/view'), text('PAYLOAD'), 'subarray write');
+    },
+  },
+  {
+    id: 'SB-READ-01',
+    title: 'reading a missing file fails with ENOENT',
+    contract: '`readFile` of a missing file: `ENOENT`.',
+    async run({ backend }) {
+      await checkRejects(() => backend.readFile('missing'), ['ENOENT'], "readFile('missing')");
+      await checkRejects(() => backend.readFile('no/such/dir/file'), ['ENOENT'], "readFile('no/such/dir/file')");
+      await backend.writeFile('plain', text('x'));
+      await checkRejects(() => backend.readFile('plain/child'), ['ENOENT', 'ENOTDIR'], "readFile('plain/child') under a file");
+    },
+  },
+  {
+    id: 'SB-READ-02',
+    title: 'reading a directory fails with EISDIR',
+    contract: '`readFile` of a directory: `EISDIR`.',
+    async run({ backend }) {
+      await backend.createDirectory('a-dir');
+      await checkRejects(() => backend.readFile('a-dir'), ['EISDIR'], "readFile('a-dir')");
+      await backend.writeFile('implicit/child', text('x'));
+      await checkRejects(() => backend.readFile('implicit'), ['EISDIR'], "readFile('implicit') (made by writeFile)");
+    },
+  },
+  {
+    id: 'SB-WRITE-01',
+    title: 'writeFile creates missing parents',
+    contract: '`writeFile` creates missing parents.',
+    async run({ backend }) {
+      await backend.writeFile('p/q/r/s/file.txt', text('deep'));
+      checkBytes(await backend.readFile('p/q/r/s/file.txt'), text('deep'), 'deep file');
+      for (const dir of ['p', 'p/q', 'p/q/r', 'p/q/r/s']) check(await backend.exists(dir), `exists('${dir}')`);
+    },
+  },
+  {
+    id: 'SB-WRITE-02',
+    title: 'writing over a directory, or below a file, fails and changes nothing',
+    contract: 'Bad input gets a clear error with a code, never silent data loss.',
+    async run({ backend }) {
+      await backend.writeFile('dir/inner', text('inner'));
+      await checkRejects(() => backend.writeFile('dir', text('x')), ['EISDIR'], "writeFile('dir') over a directory");
+      checkBytes(await backend.readFile('dir/inner'), text('inner'), 'file inside the directory');
+      await backend.writeFile('file', text('file'));
+      await checkRejects(() => backend.writeFile('file/below', text('x')), ['ENOTDIR', 'EEXIST', 'EINVAL'], "writeFile('file/below')");
+      checkBytes(await backend.readFile('file'), text('file'), 'the file');
+    },
+  },
+  {
+    id: 'SB-WRITE-03',
+    title: 'writeFile rejects data that is not bytes',
+    contract: 'Bad input gets a clear error with a code, never a partially written file.',
+    async run({ backend }) {
+      for (const data of ['text', 42, null, [1, 2, 3], { length: 3 }] as unknown as Uint8Array[]) {
+        await checkRejects(() => backend.writeFile('not-bytes', data), ['EINVAL'], `writeFile(${JSON.stringify(data)})`);
+      }
+      check(!(await backend.exists('not-bytes')), 'nothing was written');
+    },
+  },
+];

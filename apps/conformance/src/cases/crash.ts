@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ConformanceCase } from '../case.js';
+import { identify, prng, versionBytes } from '../content.js';
+import { check, checkEqual } from '../expect.js';
+
+const FILES = 8;
+const WRITER = fileURLToPath(new URL('../crash-writer.js', import.meta.url));
+
+/** Kill rounds per run; raise with CONFORMANCE_CRASH_ROUNDS for a longer soak. */
+function rounds(): number {
+  const n = Number(process.env.CONFORMANCE_CRASH_ROUNDS ?? 5);
+  return Number.isInteger(n) && n > 0 ? n : 5;
+}
+
+export const crashCases: ConformanceCase[] = [
+  {
+    id: 'SB-CRASH-01',
+    title: 'a writer killed with SIGKILL leaves every file at an old or a new version',
+    contract:
+      'A writer process killed mid-write leaves every file holding exactly an old or a new version, and no temp file is listed; the backend keeps working.',
+    requires: ['persistent'],
+    needsModule: true,
+    async run({ reopen, location, target, signal }) {
+      const names = Array.from({ length: FILES }, (_, i) => `file-${i}`);
+      const setup = await reopen();
+      for (let i = 0; i < FILES; i++) await setup.writeFile(`crash/file-${i}`, versionBytes(i, 0, 4096));
+      await setup.close?.();
+      // Versions confirmed (D) and started (W) per file, across all rounds.
+      const done = new Map<number, number>(names.map((_, i) => [i, 0]));
+      const started = new Map<number, number>(names.map((_, i) => [i, 0]));
+      let version = 0;
+      const random = prng(Date.now());
+      for (let round = 0; round < rounds(); round++) {
+        signal.throwIfAborted();
+        const firstVersion = version;
+        const lines = await runAndKill(
+          { module: target.module!, location, files: FILES, workers: 4, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion },
+          20 + Math.floor(random() * 250),
+        );
+        for (const line of lines) {
+          const [kind, file, v] = line.split(' ');
+          if (kind === 'W') started.set(Number(file), Number(v));
+          if (kind === 'D') done.set(Number(file), Number(v));
+          if (kind === 'W' || kind === 'D') version = Math.max(version, Number(v));
+        }
+        const backend = await reopen();
+        try {
+          for (let i = 0; i < FILES; i++) {
+            const bytes = await backend.readFile(`crash/file-${i}`);
+            const id = identify(bytes);
+            check(id !== undefined && id.index === i, `round ${round}: file-${i} holds ${bytes.byteLength} bytes that are no whole version (torn write)`);
+            const ok = id.version === done.get(i) || id.version === started.get(i);
+            check(ok, `round ${round}: file-${i} holds version ${id.version}; expected the last confirmed ${done.get(i)} or the in-flight ${started.get(i)}`);
+            done.set(i, id.version);
+            started.set(i, id.version);
+          }
+          checkEqual(await backend.listFiles('crash'), names, `round ${round}: listing after the crash`);
+          await backend.writeFile('crash/after', versionBytes(99, round, 100));
+          check(identify(await backend.readFile('crash/after'))?.version === round, `round ${round}: a write after the crash did not read back`);
+          await backend.deleteFile('crash/after');
+        } finally {
+          await backend.close?.();
+        }
+      }
+    },
+  },
+];
+
+/** Starts the writer, waits `delayMs` after it is ready, kills it and returns its lines. */
+function runAndKill(args: object, delayMs: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      clearTimeout(guard);
+      if (timer === undefined || sig !== 'SIGKILL') {
+        reject(new Error(`crash writer exited before it was killed (code ${code}, signal ${sig}): ${err.slice(0, 2000)}`));
+        return;
+      }
+      resolve(out.split('\n').filter((line) => line.length > 0));
+    });
+  });
+}

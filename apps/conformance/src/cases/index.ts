@@ -1,0 +1,19 @@
+import type { ConformanceCase } from '../case.js';
+import { atomicityCases } from './atomicity.js';
+import { byteCases } from './bytes.js';
+import { capabilityCases } from './capabilities.js';
+import { crashCases } from './crash.js';
+import { directoryCases } from './directories.js';
+import { listingCases } from './listing.js';
+import { pathCases } from './paths.js';
+
+/** Every case, in the order they run. Ids are stable: a retired id is never reused. */
+export const ALL_CASES: readonly ConformanceCase[] = Object.freeze([
+  ...pathCases,
+  ...byteCases,
+  ...listingCases,
+  ...directoryCases,
+  ...atomicityCases,
+  ...capabilityCases,
+  ...crashCases,
+]);

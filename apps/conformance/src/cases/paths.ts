@@ -1,0 +1,142 @@
+import type { ConformanceCase } from '../case.js';
+import { check, checkBytes, checkEqual, checkRejects } from '../expect.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** Every call that takes a key, so each invalid form is tried against all of them. */
+const CALLS: Array<[string, (b: import('@store/backend-core').StorageBackend, key: string) => Promise<unknown>]> = [
+  ['writeFile', (b, k) => b.writeFile(k, bytes('x'))],
+  ['readFile', (b, k) => b.readFile(k)],
+  ['listFiles', (b, k) => b.listFiles(k)],
+  ['createDirectory', (b, k) => b.createDirectory(k)],
+  ['exists', (b, k) => b.exists(k)],
+  ['deleteFile', (b, k) => b.deleteFile(k)],
+];
+
+const FILE_CALLS = CALLS.filter(([name]) => name === 'writeFile' || name === 'readFile' || name === 'deleteFile');
+
+function invalidKeysCase(id: string, title: string, contract: string, keys: string[], fileOnlyKeys: string[] = []): ConformanceCase {
+  return {
+    id,
+    title,
+    contract,
+    async run({ backend }) {
+      for (const key of keys) {
+        for (const [name, call] of CALLS) {
+          await checkRejects(() => call(backend, key), ['EINVAL'], `${name}(${JSON.stringify(key)})`);
+        }
+      }
+      // The empty key names the root: fine for directory calls, never a file.
+      for (const key of fileOnlyKeys) {
+        for (const [name, call] of FILE_CALLS) {
+          await checkRejects(() => call(backend, key), ['EINVAL'], `${name}(${JSON.stringify(key)})`);
+        }
+      }
+      const left = await backend.listFiles('', backend.supports?.recursiveList ? { recursive: true } : undefined);
+      checkEqual(left, [], 'files after rejected calls');
+    },
+  };
+}
+
+export const pathCases: ConformanceCase[] = [
+  {
+    id: 'SB-PATH-01',
+    title: 'a leading slash is ignored',
+    contract: 'Paths are `/`-separated keys relative to the backend root; a leading `/` is ignored.',
+    async run({ backend }) {
+      await backend.writeFile('/lead/a.txt', bytes('one'));
+      checkBytes(await backend.readFile('lead/a.txt'), bytes('one'), "readFile('lead/a.txt')");
+      await backend.writeFile('lead/b.txt', bytes('two'));
+      checkBytes(await backend.readFile('/lead/b.txt'), bytes('two'), "readFile('/lead/b.txt')");
+      checkEqual(await backend.listFiles('/lead'), ['a.txt', 'b.txt'], "listFiles('/lead')");
+      check(await backend.exists('/lead/a.txt'), "exists('/lead/a.txt')");
+    },
+  },
+  invalidKeysCase(
+    'SB-PATH-02',
+    'empty segments are rejected',
+    'Empty segments are rejected with `EINVAL` before touching storage.',
+    ['a//b', 'a/', '//a', 'dir/', 'a///'],
+    ['', '/'],
+  ),
+  invalidKeysCase('SB-PATH-03', "'.' and '..' segments are rejected", '`.`/`..` segments are rejected with `EINVAL` before touching storage.', [
+    '.',
+    '..',
+    'a/./b',
+    'a/../b',
+    '../outside',
+    'a/..',
+    '/..',
+  ]),
+  invalidKeysCase('SB-PATH-04', 'NUL bytes are rejected', 'NUL is rejected with `EINVAL` before touching storage.', ['a\0b', '\0', 'dir/\0x']),
+  invalidKeysCase('SB-PATH-05', 'backslashes are rejected', 'Backslash is rejected with `EINVAL` before touching storage.', [
+    'a\\b',
+    '\\',
+    '..\\outside',
+    'dir/x\\y',
+  ]),
+  {
+    id: 'SB-PATH-06',
+    title: 'segments over 255 UTF-8 bytes are rejected, 255 are accepted',
+    contract: 'Segments over 255 UTF-8 bytes are rejected with `EINVAL` before touching storage.',
+    async run({ backend }) {
+      const max = `${'é'.repeat(127)}a`; // 254 + 1 = 255 bytes
+      await backend.writeFile(`long/${max}`, bytes('ok'));
+      checkBytes(await backend.readFile(`long/${max}`), bytes('ok'), '255-byte name');
+      checkEqual(await backend.listFiles('long'), [max], 'listing of the 255-byte name');
+      for (const key of [`long/${'é'.repeat(128)}`, 'x'.repeat(256), `${'a'.repeat(256)}/f`, `${'😀'.repeat(64)}`]) {
+        for (const [name, call] of CALLS) {
+          await checkRejects(() => call(backend, key), ['EINVAL'], `${name}(<${new TextEncoder().encode(key.split('/')[0]!).length}-byte segment>)`);
+        }
+      }
+    },
+  },
+  {
+    id: 'SB-PATH-07',
+    title: 'non-string keys are rejected',
+    contract: 'Paths are `/`-separated keys; anything else is rejected with `EINVAL` before touching storage.',
+    async run({ backend }) {
+      for (const key of [undefined, null, 42, {}, ['a']] as unknown as string[]) {
+        for (const [name, call] of CALLS) {
+          await checkRejects(() => call(backend, key), ['EINVAL'], `${name}(${JSON.stringify(key) ?? String(key)})`);
+        }
+      }
+    },
+  },
+  {
+    id: 'SB-PATH-08',
+    title: 'unicode and odd names round-trip exactly',
+    contract: 'Unicode names round-trip exactly.',
+    async run({ backend }) {
+      const names = [
+        'café', // NFC
+        'cafe\u0301', // NFD: a different name, must stay distinct
+        '日本語のファイル',
+        'עברית',
+        '😀🚀',
+        'with space',
+        ' leading-space',
+        'trailing-space ',
+        '.hidden',
+        '...dots',
+        '#hash%percent?query&amp',
+        "quote'\"",
+        'semi;colon:colon',
+        '[brackets]{braces}(parens)',
+        'UPPER',
+        'upper',
+        '-dash',
+        '~tilde',
+        'tab\there',
+        'new\nline',
+        '\u200bzero-width',
+      ];
+      for (const name of names) await backend.writeFile(`odd/${name}`, bytes(name));
+      for (const name of names) checkBytes(await backend.readFile(`odd/${name}`), bytes(name), `readFile(${JSON.stringify(name)})`);
+      const expected = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      checkEqual(await backend.listFiles('odd'), expected, 'listing of odd names');
+      await backend.writeFile('ünï/çødé/file', bytes('deep'));
+      checkEqual(await backend.listFiles('ünï/çødé'), ['file'], 'listing of a unicode directory');
+    },
+  },
+];

@@ -1,0 +1,10 @@
+export type { CaseContext, CaseResult, CaseStatus, ConformanceCase, ConformanceTarget } from './case.js';
+export { ConformanceFailure } from './case.js';
+export { ALL_CASES } from './cases/index.js';
+export { runConformance, runCase, selectCases } from './runner.js';
+export type { RunOptions } from './runner.js';
+export { conformance } from './suite.js';
+export type { ConformanceOptions, TestFunction } from './suite.js';
+export { formatText, formatJson, formatJUnit, summarize } from './report.js';
+export type { Summary } from './report.js';
+export { loadTarget } from './cli.js';
