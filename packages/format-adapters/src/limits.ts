@@ -1,0 +1,34 @@
+import { StorageError } from '@store/backend-core';
+
+/** Guards against hostile or runaway input; the same limits apply when writing and reading. */
+export interface Limits {
+  /** Deepest allowed nesting of arrays/objects (the root container is depth 1). Default 256. */
+  maxDepth?: number;
+  /** Longest text `deserialize` accepts, in UTF-16 code units. Default 64 Mi. */
+  maxInputLength?: number;
+}
+
+export const DEFAULT_MAX_DEPTH = 256;
+export const DEFAULT_MAX_INPUT_LENGTH = 64 * 1024 * 1024;
+
+export interface ResolvedLimits {
+  maxDepth: number;
+  maxInputLength: number;
+}
+
+export function resolveLimits(limits: Limits = {}): ResolvedLimits {
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxInputLength = limits.maxInputLength ?? DEFAULT_MAX_INPUT_LENGTH;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw new StorageError('EINVAL', `maxDepth must be a positive integer, got ${maxDepth}`);
+  if (!Number.isInteger(maxInputLength) || maxInputLength < 0) {
+    throw new StorageError('EINVAL', `maxInputLength must be a non-negative integer, got ${maxInputLength}`);
+  }
+  return { maxDepth, maxInputLength };
+}
+
+export function checkInput(text: unknown, limits: ResolvedLimits, format: string): asserts text is string {
+  if (typeof text !== 'string') throw new StorageError('EINVAL', `${format} deserialize expects a string, got ${typeof text}`);
+  if (text.length > limits.maxInputLength) {
+    throw new StorageError('EINVAL', `${format} input of ${text.length} characters exceeds maxInputLength ${limits.maxInputLength}`);
+  }
+}

@@ -1,0 +1,145 @@
+import { parseDocument, stringify, type ScalarTag, type Tags } from 'yaml';
+import type { FormatAdapter } from './adapter.js';
+import { checkValue } from './check.js';
+import { corrupt, FormatError } from './errors.js';
+import { checkInput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
+import { formatPath, type PathSegment } from './path.js';
+import { formatBytes, formatDate, parseBigInt, parseBytes, parseDate } from './scalars.js';
+import { describe, isPlainObject, setOwn, type Value } from './value.js';
+
+/**
+ * YAML 1.2 (core schema) through the `yaml` package. yamljs, the originally chosen
+ * library, cannot round-trip the data model; see the README for the counterexamples.
+ *
+ * Types YAML lacks are local tags whose text is the same canonical form as everywhere
+ * else: `!date 2024-05-01T12:00:00.000Z`, `!bigint 123`, `!bytes aGk=`. Negative zero
+ * is plain `-0`. The library quotes any string that would otherwise resolve to another
+ * type, under YAML 1.2 and (via `compat`) YAML 1.1 too, so `"yes"`, `"on"` and
+ * `"2001-12-14"` stay strings even for older readers.
+ */
+export const YAML_TAGS = { date: '!date', bigint: '!bigint', bytes: '!bytes' } as const;
+
+const bad = (what: string, onError: (message: string) => void, text: string): undefined => {
+  onError(`${what} expected, got ${JSON.stringify(text.slice(0, 60))}`);
+  return undefined;
+};
+
+const OWN_TAGS: ScalarTag[] = [
+  {
+    tag: YAML_TAGS.date,
+    identify: (v) => v instanceof Date,
+    resolve: (text, onError) => parseDate(text) ?? bad('an ISO 8601 UTC timestamp like 2024-05-01T12:00:00.000Z', onError, text),
+    stringify: (item) => formatDate(item.value as Date),
+  },
+  {
+    tag: YAML_TAGS.bigint,
+    identify: (v) => typeof v === 'bigint',
+    resolve: (text, onError) => parseBigInt(text) ?? bad('a decimal integer', onError, text),
+    stringify: (item) => String(item.value as bigint),
+  },
+  {
+    tag: YAML_TAGS.bytes,
+    identify: (v) => v instanceof Uint8Array,
+    resolve: (text, onError) => parseBytes(text) ?? bad('canonical base64', onError, text),
+    stringify: (item) => formatBytes(item.value as Uint8Array),
+  },
+];
+
+/** Ours first, so a bigint is not claimed by the core schema's integer tag. */
+const CUSTOM_TAGS = (tags: Tags): Tags => [...OWN_TAGS, ...tags];
+
+export class YamlAdapter implements FormatAdapter {
+  readonly name = 'yaml';
+  readonly extension = 'yaml';
+  readonly aliases = ['yml'] as const;
+  readonly mediaType = 'application/yaml';
+  readonly #limits: ResolvedLimits;
+
+  constructor(limits: Limits = {}) {
+    this.#limits = resolveLimits(limits);
+  }
+
+  serialize(value: Value): string {
+    checkValue(value, this.#limits.maxDepth);
+    return stringify(value, {
+      customTags: CUSTOM_TAGS,
+      compat: 'yaml-1.1',
+      indent: 2,
+      indentSeq: true,
+      lineWidth: 0, // never fold long lines: a one-field change stays a one-line diff
+      minContentWidth: 0,
+      aliasDuplicateObjects: false, // shared references are written out, never as anchors
+      keepUndefined: false,
+    });
+  }
+
+  deserialize(text: string): Value {
+    checkInput(text, this.#limits, 'YAML');
+    const doc = parseDocument(text, { customTags: CUSTOM_TAGS, schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true });
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem !== undefined) {
+      const pos = problem.linePos?.[0];
+      const code = /call stack/i.test(problem.message) ? 'EINVAL' : 'ECORRUPT';
+      const message = code === 'EINVAL' ? `YAML nesting too deep (${problem.message})` : `malformed YAML: ${problem.message}`;
+      throw new FormatError(code, message, { offset: problem.pos[0], line: pos?.line, column: pos?.col, cause: problem });
+    }
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      throw corrupt('YAML', error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    return normalize(js, [], [], this.#limits.maxDepth);
+  }
+}
+
+/**
+ * Checks that the parsed document is inside the data model (hand-written YAML may hold
+ * `.inf`, `!!set`, alias cycles…) and turns `!!binary` Buffers into plain Uint8Arrays.
+ */
+function normalize(value: unknown, segments: PathSegment[], ancestors: object[], maxDepth: number): Value {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw corrupt('YAML', `non-finite number ${describe(value)}`, { segments });
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null) return value;
+    throw corrupt('YAML', `unsupported ${typeof value} value`, { segments });
+  }
+  if (value instanceof Date) return value;
+  if (value instanceof Uint8Array) return Object.getPrototypeOf(value) === Uint8Array.prototype ? value : new Uint8Array(value);
+  if (ancestors.includes(value)) throw corrupt('YAML', 'alias creates a circular reference', { segments });
+  if (ancestors.length >= maxDepth) throw new FormatError('EINVAL', `YAML nesting deeper than maxDepth ${maxDepth}`, { field: formatPath(segments) });
+  ancestors.push(value);
+  let result: Value;
+  if (Array.isArray(value)) {
+    let out: Value[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      segments.push(i);
+      const norm = normalize(item, segments, ancestors, maxDepth);
+      segments.pop();
+      if (norm !== item && out === undefined) out = value.slice(0, i) as Value[];
+      out?.push(norm);
+    }
+    result = out ?? (value as Value[]);
+  } else if (isPlainObject(value)) {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    let out: Record<string, Value> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const item = obj[key];
+      segments.push(key);
+      const norm = normalize(item, segments, ancestors, maxDepth);
+      segments.pop();
+      if (norm !== item && out === undefined) {
+        out = {};
+        for (let j = 0; j < i; j++) setOwn(out, keys[j]!, obj[keys[j]!]);
+      }
+      if (out !== undefined) setOwn(out, key, norm);
+    }
+    result = (out ?? obj) as Value;
+  } else {
+    throw corrupt('YAML', `${describe(value)} is outside the data model`, { segments });
+  }
+  ancestors.pop();
+  return result;
+}
