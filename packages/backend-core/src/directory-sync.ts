@@ -1,4 +1,7 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fsync as fsyncCallback, openSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fsync = promisify(fsyncCallback);
 
 interface Waiter {
   resolve: () => void;
@@ -44,11 +47,12 @@ export class DirectorySync {
   }
 }
 
+/** fsync of a directory. Opening and closing it is a cheap inline syscall; the fsync goes to the pool. */
 export async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    await fsync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -122,7 +122,7 @@ export function formatRate(value: number): string {
 function describeTarget(t: BenchTarget | undefined): string {
   if (t === undefined) return '';
   const parts: string[] = [];
-  if (t.minRatio !== undefined) parts.push(`≥ ${t.minRatio}x`);
+  if (t.minRatio !== undefined) parts.push(`≥ ${t.minRatio.toFixed(2)}x`);
   if (t.minOpsPerSec !== undefined) parts.push(`≥ ${formatRate(t.minOpsPerSec)}/s`);
   return parts.join(', ');
 }

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { FilesystemBackend, isStorageError, MemoryBackend, TEMP_PREFIX, type StorageBackend } from '../src/index.js';
+
+const BIG_WRITER = fileURLToPath(new URL('./fixtures/big-writer.mjs', import.meta.url));
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'fs-backend-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return isStorageError(error) ? error.code : `not a StorageError: ${String(error)}`;
+  }
+}
+
+function plantTemp(dir: string, ageMs: number): string {
+  const name = `${TEMP_PREFIX}deadbeef.${Math.random().toString(36).slice(2)}`;
+  const file = path.join(dir, name);
+  writeFileSync(file, 'partial');
+  const when = (Date.now() - ageMs) / 1000;
+  utimesSync(file, when, when);
+  return name;
+}
+
+describe('FilesystemBackend recovery of orphaned temp files', () => {
+  test('recover() removes temp files past the age threshold and keeps young ones', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.writeFile('a/b/file', bytes('kept'));
+    const old1 = plantTemp(root, 60 * 60 * 1000);
+    const old2 = plantTemp(path.join(root, 'a', 'b'), 60 * 60 * 1000);
+    const young = plantTemp(path.join(root, 'a'), 1000);
+    expect(await backend.recover()).toBe(2);
+    expect(readdirSync(root)).not.toContain(old1);
+    expect(readdirSync(path.join(root, 'a', 'b'))).toEqual(['file']);
+    expect(readdirSync(path.join(root, 'a'))).toContain(young);
+    expect(old2).toMatch(/^\.~tmp\./);
+    expect(await backend.recover({ maxAgeMs: 0 })).toBe(1);
+    expect(Buffer.from(await backend.readFile('a/b/file')).toString()).toBe('kept');
+  });
+
+  test('listFiles never lists temp files and sweeps old ones lazily', async () => {
+    const backend = new FilesystemBackend(root, { tempMaxAgeMs: 10_000 });
+    await backend.writeFile('d/real', bytes('x'));
+    const old = plantTemp(path.join(root, 'd'), 60_000);
+    const young = plantTemp(path.join(root, 'd'), 0);
+    expect(await backend.listFiles('d')).toEqual(['real']);
+    expect(await backend.listFiles('', { recursive: true })).toEqual(['d/real']);
+    const left = readdirSync(path.join(root, 'd'));
+    expect(left).not.toContain(old);
+    expect(left).toContain(young);
+  });
+
+  test('a writer killed mid-write leaves the old file and an unlisted temp that recovery removes', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.writeFile('big.bin', bytes('old version'));
+    const child = spawn(process.execPath, [BIG_WRITER, root, '256'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => c.toString().includes('START') && resolve()));
+    // Kill as soon as the temp file exists, i.e. while the 256 MiB write is in flight.
+    for (let i = 0; i < 2000 && !readdirSync(root).some((n) => n.startsWith(TEMP_PREFIX)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    const temps = readdirSync(root).filter((n) => n.startsWith(TEMP_PREFIX));
+    expect(temps.length).toBe(1);
+    const content = Buffer.from(await backend.readFile('big.bin'));
+    // Old bytes, or (if the first write completed before the kill) exactly the new ones.
+    expect(content.toString() === 'old version' || (content.length === 256 * 1024 * 1024 && content.every((b) => b === 0x5a))).toBe(true);
+    expect(await backend.listFiles('')).toEqual(['big.bin']);
+    expect(await backend.recover({ maxAgeMs: 0 })).toBe(1);
+    expect(readdirSync(root)).toEqual(['big.bin']);
+  });
+});
+
+describe('FilesystemBackend details', () => {
+  test('error messages name the key, never the host directory', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.writeFile('f', bytes('x'));
+    for (const attempt of [() => backend.readFile('missing/x'), () => backend.writeFile('f/under', bytes('x')), () => backend.readFile('')]) {
+      const error = await attempt().catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).not.toContain(root);
+    }
+  });
+
+  test('durability defaults to fsync and can be relaxed', () => {
+    expect(new FilesystemBackend(root).durability).toBe('fsync');
+    expect(new FilesystemBackend(root, { durability: 'none' }).durability).toBe('none');
+  });
+
+  test('the root is created on first use, and a relative root resolves against the cwd', async () => {
+    const nested = path.join(root, 'not', 'yet');
+    const backend = new FilesystemBackend(nested);
+    expect(await backend.listFiles('')).toEqual([]);
+    await backend.writeFile('x', bytes('1'));
+    expect(readFileSync(path.join(nested, 'x'), 'utf8')).toBe('1');
+    expect(new FilesystemBackend('rel').root).toBe(path.resolve('rel'));
+  });
+
+  test('files over the inline-write threshold take the streaming path and round-trip', async () => {
+    const backend = new FilesystemBackend(root);
+    const data = new Uint8Array(64 * 1024 + 1).map((_, i) => (i * 7) & 0xff);
+    await backend.writeFile('edge/big', data);
+    await backend.writeFile('edge/at', data.subarray(0, 64 * 1024));
+    expect(Buffer.from(await backend.readFile('edge/big')).equals(Buffer.from(data))).toBe(true);
+    expect((await backend.readFile('edge/at')).byteLength).toBe(64 * 1024);
+  });
+
+  test('stat, readRange and rename refuse directories where a file is needed', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.createDirectory('dir');
+    expect(await codeOf(backend.readRange('dir', 0, 1))).toBe('EISDIR');
+    expect(await codeOf(backend.rename('dir', 'other'))).toBe('EISDIR');
+    expect(await codeOf(backend.readRange('missing', 0, 1))).toBe('ENOENT');
+    expect(await codeOf(backend.readRange('dir', 0, -1))).toBe('EINVAL');
+  });
+});
+
+describe.each<[string, () => StorageBackend]>([
+  ['FilesystemBackend', () => new FilesystemBackend(root)],
+  ['MemoryBackend', () => new MemoryBackend()],
+])('%s after close()', (_name, make) => {
+  test('every call fails with ECLOSED', async () => {
+    const backend = make();
+    await backend.writeFile('x', bytes('1'));
+    await backend.close!();
+    for (const call of [
+      () => backend.readFile('x'),
+      () => backend.writeFile('x', bytes('2')),
+      () => backend.listFiles(''),
+      () => backend.exists('x'),
+      () => backend.deleteFile('x'),
+      () => backend.createDirectory('d'),
+    ]) {
+      expect(await codeOf(call())).toBe('ECLOSED');
+    }
+  });
+});
