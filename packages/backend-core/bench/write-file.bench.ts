@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile as plainWriteFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { quick, runBenchmarks, type BenchCase } from '@store/bench-harness';
+import { quick, runBenchmarks, type BenchCase, type BenchGroup } from '@store/bench-harness';
 import writeFileAtomic from 'write-file-atomic';
 import { FilesystemBackend } from '../src/index.js';
 
@@ -23,7 +23,7 @@ function rotating(prefix: string, write: (name: string) => Promise<unknown>): Be
   };
 }
 
-function group(size: number, label: string) {
+function group(size: number, label: string): BenchGroup[] {
   const data = randomBytes(size);
   const durable = new FilesystemBackend(path.join(root, `durable-${label}`));
   const relaxed = new FilesystemBackend(path.join(root, `relaxed-${label}`), { durability: 'none' });
