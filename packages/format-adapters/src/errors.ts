@@ -16,7 +16,7 @@ export class FormatError extends StorageError {
     message: string,
     where: { offset?: number; line?: number; column?: number; field?: string; cause?: unknown } = {},
   ) {
-    const at = where.line === undefined ? '' : ` at line ${where.line}, column ${where.column ?? '?'}`;
+    const at = where.line === undefined ? '' : ` at line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
     super(code, `${message}${at}`, { offset: where.offset, field: where.field, cause: where.cause });
     this.line = where.line;
     this.column = where.column;

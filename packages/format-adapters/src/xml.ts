@@ -199,8 +199,8 @@ function decodeElement(node: XmlNode, segments: PathSegment[], depthLeft: number
   const elements: XmlNode[] = [];
   let text = '';
   for (const child of children) {
-    if (isText(child)) text += textOf(child);
-    else if ('#cdata' in child) text += ((child['#cdata'] ?? []) as XmlNode[]).map(textOf).join('');
+    if (isText(child)) text += decodeEntities(textOf(child), segments);
+    else if ('#cdata' in child) text += ((child['#cdata'] ?? []) as XmlNode[]).map(textOf).join(''); // CDATA is literal
     else elements.push(child);
   }
   const type = attrs.type ?? (elements.length > 0 ? 'object' : 'string');
@@ -214,9 +214,8 @@ function decodeElement(node: XmlNode, segments: PathSegment[], depthLeft: number
     return type === 'array' ? decodeArray(elements, segments, depthLeft - 1) : decodeObject(elements, segments, depthLeft - 1);
   }
   if (elements.length > 0) throw corrupt('XML', `child elements inside <${tag} type="${type}">`, { segments });
-  const raw = decodeEntities(text, segments);
-  if (type === 'string') return attrs.encoding === 'json' ? parseJsonBody(raw, segments) : raw;
-  const trimmed = raw.trim();
+  if (type === 'string') return attrs.encoding === 'json' ? parseJsonBody(text, segments) : text;
+  const trimmed = text.trim();
   const result = decodeScalar(type as XmlType, trimmed);
   if (result === undefined) throw corrupt('XML', `invalid ${type} text ${JSON.stringify(trimmed.slice(0, 60))}`, { segments });
   return result;

@@ -1,7 +1,7 @@
-import { parseDocument, stringify, type ScalarTag, type Tags } from 'yaml';
+import { Document, parseDocument, Scalar, visit, type ScalarTag, type Tags } from 'yaml';
 import type { FormatAdapter } from './adapter.js';
 import { checkValue } from './check.js';
-import { corrupt, FormatError } from './errors.js';
+import { corrupt, FormatError, lineColumnAt } from './errors.js';
 import { checkInput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
 import { formatPath, type PathSegment } from './path.js';
 import { formatBytes, formatDate, parseBigInt, parseBytes, parseDate } from './scalars.js';
@@ -48,6 +48,20 @@ const OWN_TAGS: ScalarTag[] = [
 /** Ours first, so a bigint is not claimed by the core schema's integer tag. */
 const CUSTOM_TAGS = (tags: Tags): Tags => [...OWN_TAGS, ...tags];
 
+/** Controls, line/paragraph separators, BOM, non-characters, lone surrogates: written as escapes. */
+const NEEDS_ESCAPES = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Multi-line text that reads well as a `|` block: every line starts and ends with a
+ * visible character, and nothing else needs escaping. Everything else multi-line is
+ * double-quoted, where each character is explicit.
+ */
+function isBlockSafe(s: string): boolean {
+  if (!s.includes('\n')) return false;
+  const lines = (s.endsWith('\n') ? s.slice(0, -1) : s).split('\n');
+  return lines.every((line) => line !== '' && !/^\s|\s$/.test(line) && !NEEDS_ESCAPES.test(line));
+}
+
 export class YamlAdapter implements FormatAdapter {
   readonly name = 'yaml';
   readonly extension = 'yaml';
@@ -61,15 +75,26 @@ export class YamlAdapter implements FormatAdapter {
 
   serialize(value: Value): string {
     checkValue(value, this.#limits.maxDepth);
-    return stringify(value, {
+    const doc = new Document(value, {
       customTags: CUSTOM_TAGS,
-      compat: 'yaml-1.1',
+      compat: 'yaml-1.1', // also quote what a YAML 1.1 reader would take for a bool or date
+      aliasDuplicateObjects: false, // shared references are written out, never as anchors
+      keepUndefined: false,
+    });
+    // The library picks plain vs quoted well for one-line strings, but not for every
+    // multi-line or control-character string (" \n" came back as "\n"), so those styles are ours.
+    visit(doc, {
+      Scalar(_, node) {
+        if (typeof node.value !== 'string') return;
+        if (isBlockSafe(node.value)) node.type = Scalar.BLOCK_LITERAL;
+        else if (NEEDS_ESCAPES.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+      },
+    });
+    return doc.toString({
       indent: 2,
       indentSeq: true,
       lineWidth: 0, // never fold long lines: a one-field change stays a one-line diff
       minContentWidth: 0,
-      aliasDuplicateObjects: false, // shared references are written out, never as anchors
-      keepUndefined: false,
     });
   }
 
@@ -78,10 +103,10 @@ export class YamlAdapter implements FormatAdapter {
     const doc = parseDocument(text, { customTags: CUSTOM_TAGS, schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem !== undefined) {
-      const pos = problem.linePos?.[0];
+      const offset = problem.pos[0];
       const code = /call stack/i.test(problem.message) ? 'EINVAL' : 'ECORRUPT';
       const message = code === 'EINVAL' ? `YAML nesting too deep (${problem.message})` : `malformed YAML: ${problem.message}`;
-      throw new FormatError(code, message, { offset: problem.pos[0], line: pos?.line, column: pos?.col, cause: problem });
+      throw new FormatError(code, message, { offset, ...lineColumnAt(text, offset), cause: problem });
     }
     let js: unknown;
     try {
