@@ -10,9 +10,9 @@ import { maskCrc32c } from '@store/backend-core';
  */
 export function frameInPlace(buf: Buffer, start: number, length: number): number {
   writeU64LE(buf, start, length);
-  buf.writeUInt32LE(maskedLengthCrc(length), start + 8);
+  putU32(buf, start + 8, maskedLengthCrc(length));
   const payloadStart = start + HEADER_BYTES;
-  buf.writeUInt32LE(maskedCrc32cRange(buf, payloadStart, payloadStart + length), payloadStart + length);
+  putU32(buf, payloadStart + length, maskedCrc32cRange(buf, payloadStart, payloadStart + length));
   return payloadStart + length + FOOTER_BYTES;
 }
 
@@ -47,9 +47,9 @@ export function parseRecord(buf: Buffer, pos: number, end: number, span: RecordS
     span.needed = HEADER_BYTES;
     return RECORD_INCOMPLETE;
   }
-  const lo = buf.readUInt32LE(pos);
-  const hi = buf.readUInt32LE(pos + 4);
-  const storedLengthCrc = buf.readUInt32LE(pos + 8);
+  const lo = u32(buf, pos);
+  const hi = u32(buf, pos + 4);
+  const storedLengthCrc = u32(buf, pos + 8);
   const expected = hi === 0 && lo < 0x10000 ? maskedLengthCrc(lo) : maskCrc32c(crc32cJs(buf, pos, pos + 8));
   if (storedLengthCrc !== expected) return RECORD_BAD_LENGTH;
   if (hi !== 0 || lo > MAX_PAYLOAD_BYTES) return RECORD_BAD_LENGTH;
@@ -63,7 +63,7 @@ export function parseRecord(buf: Buffer, pos: number, end: number, span: RecordS
   span.payloadStart = payloadStart;
   span.payloadEnd = payloadEnd;
   span.next = pos + total;
-  if (buf.readUInt32LE(payloadEnd) !== maskedCrc32cRange(buf, payloadStart, payloadEnd)) return RECORD_BAD_DATA;
+  if (u32(buf, payloadEnd) !== maskedCrc32cRange(buf, payloadStart, payloadEnd)) return RECORD_BAD_DATA;
   return RECORD_OK;
 }
 
@@ -71,4 +71,16 @@ export function parseRecord(buf: Buffer, pos: number, end: number, span: RecordS
 export function validHeaderAt(buf: Buffer, pos: number, end: number): boolean {
   if (end - pos < HEADER_BYTES) return false;
   return buf.readUInt32LE(pos + 8) === maskCrc32c(crc32cJs(buf, pos, pos + 8)) && buf.readUInt32LE(pos + 4) === 0 && buf.readUInt32LE(pos) <= MAX_PAYLOAD_BYTES;
+}
+
+/** Little-endian u32 without Buffer's argument checks (callers guarantee the bounds). */
+function u32(buf: Buffer, pos: number): number {
+  return (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) >>> 0;
+}
+
+function putU32(buf: Buffer, pos: number, value: number): void {
+  buf[pos] = value;
+  buf[pos + 1] = value >>> 8;
+  buf[pos + 2] = value >>> 16;
+  buf[pos + 3] = value >>> 24;
 }

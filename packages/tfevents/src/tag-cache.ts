@@ -10,11 +10,31 @@ interface Entry {
   str: string;
 }
 
+const RECENT_SLOTS = 64;
+
 export class TagCache {
   private readonly buckets = new Map<number, Entry[]>();
   private size = 0;
+  /** Direct-mapped front cache keyed by length and three bytes: usually one compare per tag. */
+  private readonly recent: Array<Entry | undefined> = new Array<Entry | undefined>(RECENT_SLOTS).fill(undefined);
 
   get(buf: Buffer, start: number, end: number): string {
+    const len = end - start;
+    if (len === 0) return '';
+    const slot = (len * 31 + buf[start]! + buf[end - 1]! * 7 + buf[start + (len >>> 1)]! * 13) & (RECENT_SLOTS - 1);
+    const hit = this.recent[slot];
+    if (hit !== undefined && hit.bytes.length === len && this.same(hit.bytes, buf, start, len)) return hit.str;
+    const entry = this.lookup(buf, start, end);
+    this.recent[slot] = entry;
+    return entry.str;
+  }
+
+  private same(bytes: Uint8Array, buf: Buffer, start: number, len: number): boolean {
+    for (let i = 0; i < len; i++) if (bytes[i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  private lookup(buf: Buffer, start: number, end: number): Entry {
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     const bucket = this.buckets.get(h);
@@ -24,7 +44,7 @@ export class TagCache {
         const bytes = entry.bytes;
         if (bytes.length !== len) continue;
         for (let i = 0; i < len; i++) if (bytes[i] !== buf[start + i]) continue outer;
-        return entry.str;
+        return entry;
       }
     }
     const str = buf.toString('utf8', start, end);
@@ -36,6 +56,6 @@ export class TagCache {
     if (bucket !== undefined && this.buckets.has(h)) bucket.push(entry);
     else this.buckets.set(h, [entry]);
     this.size++;
-    return str;
+    return entry;
   }
 }
