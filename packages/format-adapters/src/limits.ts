@@ -2,14 +2,20 @@ import { StorageError } from '@store/backend-core';
 
 /** Guards against hostile or runaway input; the same limits apply when writing and reading. */
 export interface Limits {
-  /** Deepest allowed nesting of arrays/objects (the root container is depth 1). Default 256. */
+  /** Deepest allowed nesting of arrays/objects (the root container is depth 1). Default 256, at most 500. */
   maxDepth?: number;
-  /** Longest text `deserialize` accepts, in UTF-16 code units. Default 64 Mi. */
+  /** Longest text `deserialize` accepts, in UTF-16 code units. Default 16 Mi. */
   maxInputLength?: number;
 }
 
 export const DEFAULT_MAX_DEPTH = 256;
-export const DEFAULT_MAX_INPUT_LENGTH = 64 * 1024 * 1024;
+export const DEFAULT_MAX_INPUT_LENGTH = 16 * 1024 * 1024;
+/**
+ * The walkers and the YAML composer recurse once per level; the `yaml` composer overflowed
+ * the stack at about 1,000 levels in our tests, and a stack overflow inside V8's regexp
+ * compiler aborts the process instead of throwing. 500 keeps a wide margin.
+ */
+export const MAX_DEPTH_CEILING = 500;
 
 export interface ResolvedLimits {
   maxDepth: number;
@@ -19,7 +25,9 @@ export interface ResolvedLimits {
 export function resolveLimits(limits: Limits = {}): ResolvedLimits {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxInputLength = limits.maxInputLength ?? DEFAULT_MAX_INPUT_LENGTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw new StorageError('EINVAL', `maxDepth must be a positive integer, got ${maxDepth}`);
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_CEILING) {
+    throw new StorageError('EINVAL', `maxDepth must be an integer from 1 to ${MAX_DEPTH_CEILING}, got ${maxDepth}`);
+  }
   if (!Number.isInteger(maxInputLength) || maxInputLength < 0) {
     throw new StorageError('EINVAL', `maxInputLength must be a non-negative integer, got ${maxInputLength}`);
   }

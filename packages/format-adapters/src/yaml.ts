@@ -1,4 +1,4 @@
-import { Document, parseDocument, Scalar, visit, type ScalarTag, type Tags } from 'yaml';
+import { Composer, CST, Document, Parser, Scalar, visit, YAMLParseError, type ScalarTag, type Tags } from 'yaml';
 import type { FormatAdapter } from './adapter.js';
 import { checkValue } from './check.js';
 import { corrupt, FormatError, lineColumnAt } from './errors.js';
@@ -49,6 +49,7 @@ const OWN_TAGS: ScalarTag[] = [
 const CUSTOM_TAGS = (tags: Tags): Tags => [...OWN_TAGS, ...tags];
 
 /** Controls, line/paragraph separators, BOM, non-characters, lone surrogates: written as escapes. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const NEEDS_ESCAPES = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
@@ -100,7 +101,7 @@ export class YamlAdapter implements FormatAdapter {
 
   deserialize(text: string): Value {
     checkInput(text, this.#limits, 'YAML');
-    const doc = parseDocument(text, { customTags: CUSTOM_TAGS, schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true });
+    const doc = parseYaml(text, this.#limits.maxDepth);
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem !== undefined) {
       const offset = problem.pos[0];
@@ -116,6 +117,56 @@ export class YamlAdapter implements FormatAdapter {
     }
     return normalize(js, [], [], this.#limits.maxDepth);
   }
+}
+
+/**
+ * `parseDocument`, split in two so the nesting depth is checked on the token tree (built
+ * without recursion) before the composer recurses into it: hostile input like 200,000
+ * `[` once overflowed the stack inside V8's regexp compiler, which kills the process
+ * instead of throwing.
+ */
+function parseYaml(text: string, maxDepth: number): Document.Parsed {
+  const tokens = [...new Parser().parse(text)];
+  const deepAt = tooDeepAt(tokens, maxDepth);
+  if (deepAt !== undefined) {
+    throw new FormatError('EINVAL', `YAML nesting deeper than maxDepth ${maxDepth}`, { offset: deepAt, ...lineColumnAt(text, deepAt) });
+  }
+  const composer = new Composer({ customTags: CUSTOM_TAGS, schema: 'core', uniqueKeys: true, strict: true });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, text.length)) {
+    if (doc === undefined) {
+      doc = next;
+    } else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'a file holds one YAML document, found a second'));
+      break;
+    }
+  }
+  return doc!;
+}
+
+/** Offset of the first collection nested deeper than `maxDepth`, walking the CST iteratively. */
+function tooDeepAt(tokens: CST.Token[], maxDepth: number): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    switch (token.type) {
+      case 'document':
+        if (token.value !== undefined) stack.push([token.value, depth]);
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection':
+        if (depth + 1 > maxDepth) return token.offset;
+        for (const item of token.items) {
+          if ('key' in item && item.key) stack.push([item.key, depth + 1]);
+          if (item.value) stack.push([item.value, depth + 1]);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -92,6 +92,8 @@ describe.each(adapters)('$name serialize rejects values outside the model with E
   it('bad limits', () => {
     const Ctor = adapter.constructor as new (l: { maxDepth?: number; maxInputLength?: number }) => FormatAdapter;
     expectError(() => new Ctor({ maxDepth: 0 }), 'EINVAL');
+    expectError(() => new Ctor({ maxDepth: 501 }), 'EINVAL');
+    expectError(() => new Ctor({ maxDepth: 1.5 }), 'EINVAL');
     expectError(() => new Ctor({ maxInputLength: -1 }), 'EINVAL');
   });
 
@@ -100,8 +102,16 @@ describe.each(adapters)('$name serialize rejects values outside the model with E
     const small = new Ctor({ maxInputLength: 50 });
     const text = adapter.serialize({ s: 'x'.repeat(100) });
     expect(expectError(() => small.deserialize(text), 'EINVAL').message).toMatch(/maxInputLength/);
-    expectError(() => adapter.deserialize('x'.repeat(64 * 1024 * 1024 + 1)), 'EINVAL');
+    expectError(() => adapter.deserialize('x'.repeat(16 * 1024 * 1024 + 1)), 'EINVAL');
     expectError(() => adapter.deserialize(Buffer.from('{}') as unknown as string), 'EINVAL');
+  });
+
+  it('nesting at the ceiling (500) round-trips', () => {
+    const Ctor = adapter.constructor as new (l: { maxDepth: number }) => FormatAdapter;
+    let deep: Value = 'bottom';
+    for (let i = 0; i < 500; i++) deep = i % 2 === 0 ? [deep] : { k: deep };
+    const max = new Ctor({ maxDepth: 500 });
+    expect(max.deserialize(max.serialize(deep))).toEqual(deep);
   });
 
   it('deep input over maxDepth (the parser is never asked to recurse without bound)', () => {
@@ -278,6 +288,7 @@ describe('YAML deserialize errors', () => {
   it('depth limit on read', () => {
     const limited = new YamlAdapter({ maxDepth: 2 });
     expect(limited.deserialize('[[1]]')).toEqual([[1]]);
-    expect(expectError(() => limited.deserialize('[[[1]]]'), 'EINVAL').field).toBe('$[0][0]');
+    const error = expectError(() => limited.deserialize('a:\n  - [[1]]\n'), 'EINVAL');
+    expect({ line: error.line, column: error.column }).toEqual({ line: 2, column: 5 });
   });
 });
