@@ -55,3 +55,8 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+/** UTF-8 bytes of a string, for the many small files the cases write. */
+export function utf8(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}

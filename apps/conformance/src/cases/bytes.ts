@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConformanceCase } from '../case.js';
-import { check, checkBytes, checkEqual, checkRejects } from '../expect.js';
+import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export const byteCases: ConformanceCase[] = [
   {
@@ -43,8 +42,8 @@ export const byteCases: ConformanceCase[] = [
     contract: '`writeFile` replaces atomically.',
     async run({ backend }) {
       await backend.writeFile('bytes/over', randomBytes(100_000));
-      await backend.writeFile('bytes/over', text('short'));
-      checkBytes(await backend.readFile('bytes/over'), text('short'), 'after a shorter overwrite');
+      await backend.writeFile('bytes/over', utf8('short'));
+      checkBytes(await backend.readFile('bytes/over'), utf8('short'), 'after a shorter overwrite');
       await backend.writeFile('bytes/over', new Uint8Array(0));
       checkBytes(await backend.readFile('bytes/over'), new Uint8Array(0), 'after an empty overwrite');
     },
@@ -54,13 +53,13 @@ export const byteCases: ConformanceCase[] = [
     title: "stored bytes do not alias the caller's buffers",
     contract: 'Bytes round-trip exactly.',
     async run({ backend }) {
-      const data = text('original');
+      const data = utf8('original');
       await backend.writeFile('bytes/alias', data);
       data.fill(0x21);
       const first = await backend.readFile('bytes/alias');
-      checkBytes(first, text('original'), 'after mutating the written buffer');
+      checkBytes(first, utf8('original'), 'after mutating the written buffer');
       first.fill(0x22);
-      checkBytes(await backend.readFile('bytes/alias'), text('original'), 'after mutating a read buffer');
+      checkBytes(await backend.readFile('bytes/alias'), utf8('original'), 'after mutating a read buffer');
     },
   },
   {
@@ -68,9 +67,9 @@ export const byteCases: ConformanceCase[] = [
     title: 'subarray views are written as their own bytes only',
     contract: 'Bytes round-trip exactly.',
     async run({ backend }) {
-      const whole = text('xxxxPAYLOADyyyy');
+      const whole = utf8('xxxxPAYLOADyyyy');
       await backend.writeFile('bytes/view', whole.subarray(4, 11));
-      checkBytes(await backend.readFile('bytes/view'), text('PAYLOAD'), 'subarray write');
+      checkBytes(await backend.readFile('bytes/view'), utf8('PAYLOAD'), 'subarray write');
     },
   },
   {
@@ -80,7 +79,7 @@ export const byteCases: ConformanceCase[] = [
     async run({ backend }) {
       await checkRejects(() => backend.readFile('missing'), ['ENOENT'], "readFile('missing')");
       await checkRejects(() => backend.readFile('no/such/dir/file'), ['ENOENT'], "readFile('no/such/dir/file')");
-      await backend.writeFile('plain', text('x'));
+      await backend.writeFile('plain', utf8('x'));
       await checkRejects(() => backend.readFile('plain/child'), ['ENOENT', 'ENOTDIR'], "readFile('plain/child') under a file");
     },
   },
@@ -91,7 +90,7 @@ export const byteCases: ConformanceCase[] = [
     async run({ backend }) {
       await backend.createDirectory('a-dir');
       await checkRejects(() => backend.readFile('a-dir'), ['EISDIR'], "readFile('a-dir')");
-      await backend.writeFile('implicit/child', text('x'));
+      await backend.writeFile('implicit/child', utf8('x'));
       await checkRejects(() => backend.readFile('implicit'), ['EISDIR'], "readFile('implicit') (made by writeFile)");
     },
   },
@@ -100,8 +99,8 @@ export const byteCases: ConformanceCase[] = [
     title: 'writeFile creates missing parents',
     contract: '`writeFile` creates missing parents.',
     async run({ backend }) {
-      await backend.writeFile('p/q/r/s/file.txt', text('deep'));
-      checkBytes(await backend.readFile('p/q/r/s/file.txt'), text('deep'), 'deep file');
+      await backend.writeFile('p/q/r/s/file.txt', utf8('deep'));
+      checkBytes(await backend.readFile('p/q/r/s/file.txt'), utf8('deep'), 'deep file');
       for (const dir of ['p', 'p/q', 'p/q/r', 'p/q/r/s']) check(await backend.exists(dir), `exists('${dir}')`);
     },
   },
@@ -110,12 +109,12 @@ export const byteCases: ConformanceCase[] = [
     title: 'writing over a directory, or below a file, fails and changes nothing',
     contract: 'Bad input gets a clear error with a code, never silent data loss.',
     async run({ backend }) {
-      await backend.writeFile('dir/inner', text('inner'));
-      await checkRejects(() => backend.writeFile('dir', text('x')), ['EISDIR'], "writeFile('dir') over a directory");
-      checkBytes(await backend.readFile('dir/inner'), text('inner'), 'file inside the directory');
-      await backend.writeFile('file', text('file'));
-      await checkRejects(() => backend.writeFile('file/below', text('x')), ['ENOTDIR', 'EEXIST', 'EINVAL'], "writeFile('file/below')");
-      checkBytes(await backend.readFile('file'), text('file'), 'the file');
+      await backend.writeFile('dir/inner', utf8('inner'));
+      await checkRejects(() => backend.writeFile('dir', utf8('x')), ['EISDIR'], "writeFile('dir') over a directory");
+      checkBytes(await backend.readFile('dir/inner'), utf8('inner'), 'file inside the directory');
+      await backend.writeFile('file', utf8('file'));
+      await checkRejects(() => backend.writeFile('file/below', utf8('x')), ['ENOTDIR', 'EEXIST', 'EINVAL'], "writeFile('file/below')");
+      checkBytes(await backend.readFile('file'), utf8('file'), 'the file');
     },
   },
   {

@@ -1,9 +1,8 @@
 import { mkdir, readdir, readFile as readHostFile, rm, symlink, writeFile as writeHostFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConformanceCase } from '../case.js';
-import { check, checkBytes, checkEqual, checkRejects } from '../expect.js';
+import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export const capabilityCases: ConformanceCase[] = [
   {
@@ -25,7 +24,7 @@ export const capabilityCases: ConformanceCase[] = [
     contract: 'Optional capability: `stat`.',
     requires: ['stat'],
     async run({ backend }) {
-      await backend.writeFile('s/file', text('12345'));
+      await backend.writeFile('s/file', utf8('12345'));
       const file = await backend.stat!('s/file');
       checkEqual([file.size, file.isDirectory], [5, false], 'stat of a 5-byte file');
       check(Number.isFinite(file.mtimeMs), 'mtimeMs is a number');
@@ -58,13 +57,13 @@ export const capabilityCases: ConformanceCase[] = [
     contract: 'Optional capability: `rename`.',
     requires: ['rename'],
     async run({ backend }) {
-      await backend.writeFile('mv/a', text('A'));
+      await backend.writeFile('mv/a', utf8('A'));
       await backend.rename!('mv/a', 'mv/new/b');
       check(!(await backend.exists('mv/a')), 'source still exists after rename');
-      checkBytes(await backend.readFile('mv/new/b'), text('A'), 'renamed file');
-      await backend.writeFile('mv/c', text('C'));
+      checkBytes(await backend.readFile('mv/new/b'), utf8('A'), 'renamed file');
+      await backend.writeFile('mv/c', utf8('C'));
       await backend.rename!('mv/c', 'mv/new/b');
-      checkBytes(await backend.readFile('mv/new/b'), text('C'), 'destination after rename over it');
+      checkBytes(await backend.readFile('mv/new/b'), utf8('C'), 'destination after rename over it');
       await checkRejects(() => backend.rename!('mv/missing', 'mv/x'), ['ENOENT'], 'rename of a missing file');
       await checkRejects(() => backend.rename!('mv/new/b', '../x'), ['EINVAL'], 'rename to an invalid key');
     },
@@ -81,7 +80,7 @@ export const capabilityCases: ConformanceCase[] = [
         await mkdir(location, { recursive: true });
         await symlink(outside, path.join(location, 'link-dir'));
         await symlink(path.join(outside, 'secret'), path.join(location, 'link-file'));
-        const secret = text('SECRET');
+        const secret = utf8('SECRET');
         for (const key of ['link-dir/secret', 'link-file']) {
           const read = await backend.readFile(key).catch(() => undefined);
           check(read === undefined || !Buffer.from(read).equals(Buffer.from(secret)), `readFile('${key}') returned a file outside the root`);
@@ -89,7 +88,7 @@ export const capabilityCases: ConformanceCase[] = [
         const listed = await backend.listFiles('link-dir').catch((): string[] => []);
         check(!listed.includes('secret'), "listFiles('link-dir') listed a file outside the root");
         check(!(await backend.exists('link-dir/secret').catch(() => false)), "exists('link-dir/secret') saw a file outside the root");
-        await backend.writeFile('link-dir/planted', text('x')).catch(() => undefined);
+        await backend.writeFile('link-dir/planted', utf8('x')).catch(() => undefined);
         await backend.deleteFile('link-dir/secret').catch(() => undefined);
         await backend.createDirectory('link-dir/made').catch(() => undefined);
         checkEqual((await readdir(outside)).sort(), ['secret'], 'files outside the root after write/delete/mkdir through a symlink');

@@ -1,7 +1,6 @@
 import type { ConformanceCase } from '../case.js';
-import { check, checkBytes, checkEqual, checkRejects } from '../expect.js';
+import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export const directoryCases: ConformanceCase[] = [
   {
@@ -15,9 +14,9 @@ export const directoryCases: ConformanceCase[] = [
       await backend.createDirectory('/d1/d2');
       await backend.createDirectory('');
       checkEqual(await backend.listFiles('d1/d2/d3'), [], 'listing of the new directory');
-      await backend.writeFile('d1/d2/d3/f', text('x'));
+      await backend.writeFile('d1/d2/d3/f', utf8('x'));
       await backend.createDirectory('d1/d2/d3');
-      checkBytes(await backend.readFile('d1/d2/d3/f'), text('x'), 'file kept by a repeated createDirectory');
+      checkBytes(await backend.readFile('d1/d2/d3/f'), utf8('x'), 'file kept by a repeated createDirectory');
     },
   },
   {
@@ -25,10 +24,10 @@ export const directoryCases: ConformanceCase[] = [
     title: 'createDirectory over a file fails and keeps the file',
     contract: 'Bad input gets a clear error with a code, never silent data loss.',
     async run({ backend }) {
-      await backend.writeFile('occupied', text('data'));
+      await backend.writeFile('occupied', utf8('data'));
       await checkRejects(() => backend.createDirectory('occupied'), ['EEXIST', 'ENOTDIR'], "createDirectory('occupied')");
       await checkRejects(() => backend.createDirectory('occupied/below'), ['ENOTDIR', 'EEXIST'], "createDirectory('occupied/below')");
-      checkBytes(await backend.readFile('occupied'), text('data'), 'the file');
+      checkBytes(await backend.readFile('occupied'), utf8('data'), 'the file');
     },
   },
   {
@@ -36,7 +35,7 @@ export const directoryCases: ConformanceCase[] = [
     title: 'exists is true for files and directories, false otherwise',
     contract: '`exists`: true for a file or a directory.',
     async run({ backend }) {
-      await backend.writeFile('e/file', text('x'));
+      await backend.writeFile('e/file', utf8('x'));
       await backend.createDirectory('e/dir');
       check(await backend.exists('e/file'), "exists('e/file')");
       check(await backend.exists('e/dir'), "exists('e/dir')");
@@ -52,15 +51,15 @@ export const directoryCases: ConformanceCase[] = [
     title: 'deleteFile removes a file and is idempotent on a missing one',
     contract: '`deleteFile`: idempotent on a missing file.',
     async run({ backend }) {
-      await backend.writeFile('del/a', text('a'));
-      await backend.writeFile('del/b', text('b'));
+      await backend.writeFile('del/a', utf8('a'));
+      await backend.writeFile('del/b', utf8('b'));
       await backend.deleteFile('del/a');
       check(!(await backend.exists('del/a')), 'deleted file still exists');
       await checkRejects(() => backend.readFile('del/a'), ['ENOENT'], 'readFile after delete');
       checkEqual(await backend.listFiles('del'), ['b'], 'listing after delete');
       await backend.deleteFile('del/a');
       await backend.deleteFile('never/existed');
-      checkBytes(await backend.readFile('del/b'), text('b'), 'sibling file');
+      checkBytes(await backend.readFile('del/b'), utf8('b'), 'sibling file');
     },
   },
   {
@@ -68,11 +67,11 @@ export const directoryCases: ConformanceCase[] = [
     title: 'deleteFile of a directory fails with EISDIR',
     contract: '`deleteFile`: `EISDIR` on a directory.',
     async run({ backend }) {
-      await backend.writeFile('keep/inside', text('x'));
+      await backend.writeFile('keep/inside', utf8('x'));
       await checkRejects(() => backend.deleteFile('keep'), ['EISDIR'], "deleteFile('keep')");
       await backend.createDirectory('empty-dir');
       await checkRejects(() => backend.deleteFile('empty-dir'), ['EISDIR'], "deleteFile('empty-dir')");
-      checkBytes(await backend.readFile('keep/inside'), text('x'), 'file inside the directory');
+      checkBytes(await backend.readFile('keep/inside'), utf8('x'), 'file inside the directory');
     },
   },
 ];

@@ -1,11 +1,10 @@
 import type { ConformanceCase } from '../case.js';
-import { check, checkBytes, checkEqual, checkRejects } from '../expect.js';
+import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** Every call that takes a key, so each invalid form is tried against all of them. */
 const CALLS: Array<[string, (b: import('@store/backend-core').StorageBackend, key: string) => Promise<unknown>]> = [
-  ['writeFile', (b, k) => b.writeFile(k, bytes('x'))],
+  ['writeFile', (b, k) => b.writeFile(k, utf8('x'))],
   ['readFile', (b, k) => b.readFile(k)],
   ['listFiles', (b, k) => b.listFiles(k)],
   ['createDirectory', (b, k) => b.createDirectory(k)],
@@ -44,10 +43,10 @@ export const pathCases: ConformanceCase[] = [
     title: 'a leading slash is ignored',
     contract: 'Paths are `/`-separated keys relative to the backend root; a leading `/` is ignored.',
     async run({ backend }) {
-      await backend.writeFile('/lead/a.txt', bytes('one'));
-      checkBytes(await backend.readFile('lead/a.txt'), bytes('one'), "readFile('lead/a.txt')");
-      await backend.writeFile('lead/b.txt', bytes('two'));
-      checkBytes(await backend.readFile('/lead/b.txt'), bytes('two'), "readFile('/lead/b.txt')");
+      await backend.writeFile('/lead/a.txt', utf8('one'));
+      checkBytes(await backend.readFile('lead/a.txt'), utf8('one'), "readFile('lead/a.txt')");
+      await backend.writeFile('lead/b.txt', utf8('two'));
+      checkBytes(await backend.readFile('/lead/b.txt'), utf8('two'), "readFile('/lead/b.txt')");
       checkEqual(await backend.listFiles('/lead'), ['a.txt', 'b.txt'], "listFiles('/lead')");
       check(await backend.exists('/lead/a.txt'), "exists('/lead/a.txt')");
     },
@@ -81,8 +80,8 @@ export const pathCases: ConformanceCase[] = [
     contract: 'Segments over 255 UTF-8 bytes are rejected with `EINVAL` before touching storage.',
     async run({ backend }) {
       const max = `${'é'.repeat(127)}a`; // 254 + 1 = 255 bytes
-      await backend.writeFile(`long/${max}`, bytes('ok'));
-      checkBytes(await backend.readFile(`long/${max}`), bytes('ok'), '255-byte name');
+      await backend.writeFile(`long/${max}`, utf8('ok'));
+      checkBytes(await backend.readFile(`long/${max}`), utf8('ok'), '255-byte name');
       checkEqual(await backend.listFiles('long'), [max], 'listing of the 255-byte name');
       for (const key of [`long/${'é'.repeat(128)}`, 'x'.repeat(256), `${'a'.repeat(256)}/f`, `${'😀'.repeat(64)}`]) {
         for (const [name, call] of CALLS) {
@@ -131,11 +130,11 @@ export const pathCases: ConformanceCase[] = [
         'new\nline',
         '\u200bzero-width',
       ];
-      for (const name of names) await backend.writeFile(`odd/${name}`, bytes(name));
-      for (const name of names) checkBytes(await backend.readFile(`odd/${name}`), bytes(name), `readFile(${JSON.stringify(name)})`);
+      for (const name of names) await backend.writeFile(`odd/${name}`, utf8(name));
+      for (const name of names) checkBytes(await backend.readFile(`odd/${name}`), utf8(name), `readFile(${JSON.stringify(name)})`);
       const expected = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       checkEqual(await backend.listFiles('odd'), expected, 'listing of odd names');
-      await backend.writeFile('ünï/çødé/file', bytes('deep'));
+      await backend.writeFile('ünï/çødé/file', utf8('deep'));
       checkEqual(await backend.listFiles('ünï/çødé'), ['file'], 'listing of a unicode directory');
     },
   },
