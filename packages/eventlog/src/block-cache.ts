@@ -1,0 +1,39 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Blocks of segment bytes between two sparse-index entries, keyed by segment number and
+ * entry. Only complete blocks are cached (a block is complete once a later index entry
+ * exists or its segment is sealed), so a cached block never goes stale while appending.
+ */
+export class BlockCache {
+  readonly #lru: LRUCache<number, Uint8Array>;
+  hits = 0;
+  misses = 0;
+
+  constructor(maxBytes: number) {
+    this.#lru = new LRUCache<number, Uint8Array>({ maxSize: Math.max(1, maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
+  }
+
+  static key(segment: number, entry: number): number {
+    return segment * 0x1_0000_0000 + entry;
+  }
+
+  get(key: number): Uint8Array | undefined {
+    const b = this.#lru.get(key);
+    if (b === undefined) this.misses++;
+    else this.hits++;
+    return b;
+  }
+
+  set(key: number, block: Uint8Array): void {
+    this.#lru.set(key, block);
+  }
+
+  clear(): void {
+    this.#lru.clear();
+  }
+
+  get size(): number {
+    return this.#lru.calculatedSize;
+  }
+}

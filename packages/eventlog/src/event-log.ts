@@ -1,0 +1,983 @@
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import {
+  FileLock,
+  FilesystemBackend,
+  StorageError,
+  capabilitiesOf,
+  crc32c,
+  fromNodeError,
+  type StorageBackend,
+} from '@store/backend-core';
+import { Appender } from './appender.js';
+import { BlockCache } from './block-cache.js';
+import { viewOf } from './checksum.js';
+import {
+  DEFAULT_BLOCK_CACHE_SIZE,
+  DEFAULT_INDEX_INTERVAL,
+  DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_WRITE_BUFFER_SIZE,
+  LOCK_FILE,
+  MAX_ID,
+  MAX_RECORD_DATA,
+  MAX_SEGMENT_SIZE,
+  RECORD_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+  checkId,
+  parseSegmentFileName,
+  segmentFileName,
+} from './format.js';
+import { emptyMeta, readMeta, writeMeta, type Meta, type SegmentRecord } from './meta.js';
+import { RangeIterator, type LogEvent, type RangeOptions, type ReaderPort } from './range-iterator.js';
+import { inspectRecord, recordId, RECORD_CORRUPT } from './record.js';
+import { applyIndex, loadSegments, type RecoveryReport } from './recovery.js';
+import { repairSegment, type RepairProblem } from './repair.js';
+import { encodeSegmentHeader } from './segment-header.js';
+import { Segment, openSegmentFile, readFully, scanSegment } from './segment.js';
+import { SparseIndex } from './sparse-index.js';
+
+export type Durability = 'none' | 'batch' | 'always';
+
+export interface EventLogOptions {
+  /** A segment is sealed and a new one started before it would exceed this. Default 512 MiB. */
+  maxFileSize?: number;
+  /** Bytes of records collected before one write to the file. Default 64 KiB. */
+  writeBufferSize?: number;
+  /**
+   * When an append's promise resolves:
+   * - `'none'`: once buffered; written to the OS when the buffer fills, at the end of the
+   *   current event-loop turn, on `flush()`/`sync()`/`close()`. A process crash may lose
+   *   the unwritten buffer, a power failure anything not yet fsynced.
+   * - `'batch'` (group commit): once an fdatasync covering it has completed; all appends
+   *   made while one fdatasync runs share the next one.
+   * - `'always'`: each call is written and fdatasynced before it returns.
+   */
+  durability?: Durability;
+  /** Bytes of log per sparse-index entry (and per cached block). Default 4 KiB. */
+  indexInterval?: number;
+  /** LRU block cache for `get`, in bytes. Default 32 MiB. */
+  blockCacheSize?: number;
+  /** Open without the writer lock: read, iterate and tail only. */
+  readOnly?: boolean;
+  /** Where `archive()` copies sealed segments, and where archived segments are read from. */
+  archive?: StorageBackend;
+  /** Key prefix inside the archive backend. Default `''`. */
+  archivePrefix?: string;
+  /** Run `repair()` while opening instead of refusing a log with mid-segment damage. */
+  repair?: boolean;
+  /** How long to wait for the writer lock. Default 0 (fail at once with ELOCKED). */
+  lockWaitMs?: number;
+}
+
+export interface LogStats {
+  directory: string;
+  segments: number;
+  localSegments: number;
+  archivedSegments: number;
+  events: number;
+  /** Bytes of segment files (local and archived). */
+  bytes: number;
+  oldestEventId: number | undefined;
+  newestEventId: number | undefined;
+  nextId: number;
+  durability: Durability;
+  /** fdatasync calls on segment files since open. */
+  syncs: number;
+  cache: { hits: number; misses: number; bytes: number };
+  damaged: { segment: string; offset: number; reason: string }[];
+  recovery: RecoveryReport;
+}
+
+export interface RepairReport {
+  segmentsChecked: number;
+  recordsKept: number;
+  problems: RepairProblem[];
+}
+
+export interface VerifyReport {
+  segmentsChecked: number;
+  recordsChecked: number;
+  problems: { segment: string; offset: number; reason: string }[];
+}
+
+export interface ArchiveReport {
+  archived: { segment: string; key: string; bytes: number }[];
+}
+
+interface Waiter {
+  resolve: (value: number) => void;
+  reject: (error: unknown) => void;
+  value: number;
+}
+
+const CLOSED = (): StorageError => new StorageError('ECLOSED', 'event log is closed');
+
+/**
+ * A segmented append-only event log. One writer per directory (a cross-process lock);
+ * any number of readers, in this process or others.
+ */
+export class EventLog implements AsyncDisposable {
+  readonly directory: string;
+  readonly readOnly: boolean;
+  readonly durability: Durability;
+  readonly #maxFileSize: number;
+  readonly #writeBufferSize: number;
+  readonly #interval: number;
+  readonly #fsb: FilesystemBackend;
+  readonly #archive: StorageBackend | undefined;
+  readonly #archivePrefix: string;
+  readonly #cache: BlockCache;
+  #lock: FileLock | undefined;
+  #meta: Meta;
+  #segments: Segment[] = [];
+  #appender: Appender | undefined;
+  #nextId = 0;
+  #closed = false;
+  #recovery: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [] };
+  #syncs = 0;
+  #waiting: Waiter[] = [];
+  #commitScheduled = false;
+  #commitRunning = false;
+  #retiredFds: number[] = [];
+  #idleFlushScheduled = false;
+  #background: Promise<void> = Promise.resolve();
+  #backgroundError: unknown;
+  #archiveBytes = new Map<number, Promise<Uint8Array>>();
+
+  private constructor(directory: string, options: EventLogOptions, meta: Meta) {
+    this.directory = directory;
+    this.readOnly = options.readOnly === true;
+    this.durability = options.durability ?? 'none';
+    this.#maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    this.#writeBufferSize = options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE;
+    this.#interval = options.indexInterval ?? DEFAULT_INDEX_INTERVAL;
+    this.#fsb = new FilesystemBackend(directory);
+    this.#archive = options.archive;
+    this.#archivePrefix = normalizePrefix(options.archivePrefix ?? '');
+    this.#cache = new BlockCache(options.blockCacheSize ?? DEFAULT_BLOCK_CACHE_SIZE);
+    this.#meta = meta;
+  }
+
+  /** Opens (creating if needed, unless read-only) the log in `directory` and recovers it. */
+  static async open(directory: string, options: EventLogOptions = {}): Promise<EventLog> {
+    validateOptions(options);
+    const dir = path.resolve(directory);
+    const readOnly = options.readOnly === true;
+    if (!readOnly) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (error) {
+        throw fromNodeError(error, directory, 'create log directory');
+      }
+    }
+    const lock = readOnly ? undefined : await FileLock.acquire(path.join(dir, LOCK_FILE), { waitMs: options.lockWaitMs ?? 0 });
+    try {
+      const fsb = new FilesystemBackend(dir);
+      const meta = (await readMeta(fsb)) ?? emptyMeta();
+      const log = new EventLog(dir, options, meta);
+      log.#lock = lock;
+      await log.#load(options.repair === true);
+      return log;
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  async #load(repair: boolean): Promise<void> {
+    const names = listDir(this.directory, this.readOnly);
+    if (this.readOnly && names.every((n) => parseSegmentFileName(n) === undefined) && this.#meta.segments.length === 0) {
+      throw new StorageError('ENOENT', 'no event log here', { path: this.directory });
+    }
+    const { segments, report } = loadSegments(this.directory, this.#meta, names, {
+      interval: this.#interval,
+      writer: !this.readOnly,
+      tolerateDamage: repair,
+    });
+    this.#segments = segments;
+    this.#recovery = report;
+    const last = segments[segments.length - 1];
+    this.#nextId = Math.max(this.#meta.nextId, last === undefined ? 0 : Math.max(last.firstId, last.lastId + 1));
+    if (this.readOnly) return;
+    for (const name of report.leftovers) unlinkQuiet(path.join(this.directory, name));
+    if (last === undefined || last.sealed || !last.local) {
+      this.#startSegment(last === undefined ? this.#meta.firstSegment : last.number + 1);
+    } else {
+      this.#openAppender(last);
+    }
+    for (const seg of this.#segments) if (seg.sealed && seg.local && report.rebuiltIndexes.includes(seg.indexName)) this.#queue(() => this.#persistIndex(seg));
+    this.#meta.clean = false;
+    await this.#queue(() => this.#writeMeta());
+    if (repair) await this.repair();
+  }
+
+  #openAppender(seg: Segment): void {
+    const fd = openSync(path.join(this.directory, seg.fileName), 'r+');
+    this.#appender = new Appender(fd, seg.fileName, seg.size, this.#writeBufferSize);
+  }
+
+  /** Creates segment `number` starting at the next id and makes it the active one. */
+  #startSegment(number: number): void {
+    const seg = new Segment(number, this.#nextId);
+    const file = path.join(this.directory, seg.fileName);
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx+');
+      writeSync(fd, encodeSegmentHeader(this.#nextId), 0, SEGMENT_HEADER_SIZE, 0);
+      fdatasyncSync(fd);
+      syncDirectory(this.directory);
+    } catch (error) {
+      throw fromNodeError(error, seg.fileName, 'create segment');
+    }
+    this.#appender = new Appender(fd, seg.fileName, SEGMENT_HEADER_SIZE, this.#writeBufferSize);
+    this.#segments.push(seg);
+  }
+
+  // ---------------------------------------------------------------- appending
+
+  /** Appends `data` under `id`, which must be the next expected id (`ECONFLICT` otherwise). */
+  appendWithId(id: number, data: Uint8Array): Promise<number> {
+    if (id !== this.#nextId) return Promise.reject(this.#idError(id));
+    const error = this.#write(id, data);
+    if (error !== undefined) return Promise.reject(error);
+    return this.#acknowledge(id);
+  }
+
+  /** Appends `batch` under consecutive ids from `firstId`; resolves to the last id. All or nothing is validated up front. */
+  appendBatchWithIds(firstId: number, batch: readonly Uint8Array[]): Promise<number> {
+    if (firstId !== this.#nextId) return Promise.reject(this.#idError(firstId));
+    for (let i = 0; i < batch.length; i++) {
+      const data = batch[i];
+      if (!(data instanceof Uint8Array) || data.length > MAX_RECORD_DATA) {
+        return Promise.reject(new StorageError('EINVAL', `batch[${i}] must be a Uint8Array of at most ${MAX_RECORD_DATA} bytes`, { field: `batch[${i}]` }));
+      }
+    }
+    if (batch.length === 0) return Promise.resolve(firstId - 1);
+    for (let i = 0; i < batch.length; i++) {
+      const error = this.#write(firstId + i, batch[i]!);
+      if (error !== undefined) return Promise.reject(error);
+    }
+    return this.#acknowledge(firstId + batch.length - 1);
+  }
+
+  /** Appends `data` under the next id and resolves to that id. */
+  append(data: Uint8Array): Promise<number> {
+    const id = this.#nextId;
+    const error = this.#write(id, data);
+    if (error !== undefined) return Promise.reject(error);
+    return this.#acknowledge(id);
+  }
+
+  /** Appends `batch` under consecutive ids and resolves to the first one. */
+  appendBatch(batch: readonly Uint8Array[]): Promise<number> {
+    const first = this.#nextId;
+    return this.appendBatchWithIds(first, batch).then(() => first);
+  }
+
+  #idError(id: number): StorageError {
+    if (this.#closed) return CLOSED();
+    if (this.readOnly) return new StorageError('EACCES', 'event log is open read-only', { path: this.directory });
+    return new StorageError('ECONFLICT', `expected id ${this.#nextId}, got ${String(id)}`, { field: 'id', offset: this.#nextId });
+  }
+
+  /** Encodes one record into the write buffer; returns an error instead of throwing (hot path). */
+  #write(id: number, data: Uint8Array): StorageError | undefined {
+    if (this.#appender === undefined || this.#closed) return this.#closed ? CLOSED() : this.#idError(id);
+    if (!(data instanceof Uint8Array)) return new StorageError('EINVAL', 'event data must be a Uint8Array', { field: 'data' });
+    const size = data.length;
+    if (size > MAX_RECORD_DATA) return new StorageError('EINVAL', `event of ${size} bytes exceeds ${MAX_RECORD_DATA}`, { field: 'data' });
+    if (id > MAX_ID) return new StorageError('EINVAL', 'id space exhausted', { field: 'id' });
+    let seg = this.#segments[this.#segments.length - 1]!;
+    const total = RECORD_HEADER_SIZE + size;
+    try {
+      if (seg.size + total > this.#maxFileSize && seg.count > 0) {
+        this.#rotateNow();
+        seg = this.#segments[this.#segments.length - 1]!;
+      }
+      const offset = seg.size;
+      // Rotation replaced the appender: never write through the stale one.
+      this.#appender!.append(id, data);
+      seg.note(id, offset, total, this.#interval);
+    } catch (error) {
+      return error instanceof StorageError ? error : fromNodeError(error, seg.fileName, 'append');
+    }
+    this.#nextId = id + 1;
+    return undefined;
+  }
+
+  #acknowledge(id: number): Promise<number> {
+    switch (this.durability) {
+      case 'none':
+        if (!this.#idleFlushScheduled) {
+          this.#idleFlushScheduled = true;
+          setImmediate(this.#idleFlush);
+        }
+        return Promise.resolve(id);
+      case 'always':
+        try {
+          this.#appender!.flush();
+          this.#appender!.syncNow();
+          this.#syncs++;
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        return Promise.resolve(id);
+      case 'batch':
+        return this.#groupCommit(id);
+    }
+  }
+
+  readonly #idleFlush = (): void => {
+    this.#idleFlushScheduled = false;
+    if (this.#closed) return;
+    try {
+      this.#appender?.flush();
+    } catch (error) {
+      this.#backgroundError ??= error;
+    }
+  };
+
+  /** Resolves with `value` once an fdatasync that started after this call has completed. */
+  #groupCommit(value: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject, value });
+      if (!this.#commitScheduled && !this.#commitRunning) {
+        this.#commitScheduled = true;
+        setImmediate(this.#runCommit);
+      }
+    });
+  }
+
+  readonly #runCommit = (): void => {
+    this.#commitScheduled = false;
+    if (this.#commitRunning || this.#waiting.length === 0) return;
+    const batch = this.#waiting;
+    this.#waiting = [];
+    const appender = this.#appender;
+    if (appender === undefined) {
+      for (const w of batch) w.reject(CLOSED());
+      return;
+    }
+    try {
+      appender.flush();
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    this.#commitRunning = true;
+    appender.syncLater((error) => {
+      this.#commitRunning = false;
+      this.#syncs++;
+      for (const fd of this.#retiredFds) closeSync(fd);
+      this.#retiredFds = [];
+      if (error === null) for (const w of batch) w.resolve(w.value);
+      else for (const w of batch) w.reject(error);
+      if (this.#waiting.length > 0) this.#runCommit();
+    });
+  };
+
+  /** Seals the active segment and starts the next one (inside an append, synchronously). */
+  #rotateNow(): void {
+    const appender = this.#appender!;
+    const old = this.#segments[this.#segments.length - 1]!;
+    appender.flush();
+    // Sealed segments are always durable, whatever the mode: recovery relies on only
+    // the last segment ever having a torn tail.
+    appender.syncNow();
+    this.#syncs++;
+    old.sealed = true;
+    if (this.#commitRunning) this.#retiredFds.push(appender.fd);
+    else appender.close();
+    this.#appender = undefined;
+    this.#startSegment(old.number + 1);
+    this.#queue(async () => {
+      await this.#persistIndex(old);
+      await this.#writeMeta();
+    });
+  }
+
+  /** Seals the active segment now (if it holds any event) and starts a new one. */
+  async rotate(): Promise<void> {
+    this.#assertWriter();
+    const seg = this.#segments[this.#segments.length - 1]!;
+    if (seg.count > 0) this.#rotateNow();
+    await this.#background;
+    this.#throwBackgroundError();
+  }
+
+  /** Writes buffered events to the OS (visible to readers in other processes), without fsync. */
+  async flush(): Promise<void> {
+    this.#assertWriter();
+    this.#appender!.flush();
+  }
+
+  /** Resolves once every event appended before the call is on stable storage. */
+  async sync(): Promise<void> {
+    this.#assertWriter();
+    await this.#groupCommit(0);
+    this.#throwBackgroundError();
+  }
+
+  /**
+   * Moves the id counter forward to `nextId` (for ids allocated elsewhere and never
+   * written). Moving it backward would reuse ids: `ECONFLICT` naming the expected id.
+   */
+  async syncCounter(nextId: number): Promise<void> {
+    this.#assertWriter();
+    checkId(nextId, 'nextId');
+    if (nextId < this.#nextId) {
+      throw new StorageError('ECONFLICT', `counter is at ${this.#nextId}; cannot move back to ${nextId}`, { field: 'nextId', offset: this.#nextId });
+    }
+    this.#nextId = nextId;
+    this.#meta.nextId = nextId;
+    await this.#queue(() => this.#writeMeta());
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Events with `start ≤ id < end` in id order; see {@link RangeOptions} for tailing. */
+  iterRange(start = 0, end = Number.POSITIVE_INFINITY, options: RangeOptions = {}): AsyncIterable<LogEvent> {
+    checkId(start, 'start');
+    if (end !== Number.POSITIVE_INFINITY) checkId(end, 'end');
+    return {
+      [Symbol.asyncIterator]: () => {
+        if (this.#closed) throw CLOSED();
+        return new RangeIterator(this.#readerPort, start, end, options);
+      },
+    };
+  }
+
+  /** The data of event `id`: `ENOENT` if the log has no such event, `ECORRUPT` if its record is damaged. */
+  get(id: number): Promise<Uint8Array> {
+    try {
+      if (this.#closed) throw CLOSED();
+      checkId(id, 'id');
+      const seg = this.#segmentFor(id);
+      if (seg === undefined || seg.count === 0 || id > seg.lastId) return Promise.reject(notFound(id));
+      if (!seg.local) return this.#getArchived(seg, id);
+      const entry = seg.index.floor(id);
+      if (entry < 0) return Promise.reject(notFound(id));
+      const block = this.#localBlock(seg, entry);
+      return Promise.resolve(findInBlock(block, seg, seg.index.offsets[entry]!, id));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #localBlock(seg: Segment, entry: number): Uint8Array {
+    const complete = seg.sealed || entry + 1 < seg.index.length;
+    const key = BlockCache.key(seg.number, entry);
+    if (complete) {
+      const cached = this.#cache.get(key);
+      if (cached !== undefined) return cached;
+    }
+    const start = seg.index.offsets[entry]!;
+    const end = entry + 1 < seg.index.length ? seg.index.offsets[entry + 1]! : seg.size;
+    this.#ensureWritten(seg, end);
+    const block = Buffer.allocUnsafe(end - start);
+    const n = readFully(this.#readFd(seg), block, 0, block.length, start);
+    if (n < block.length) {
+      throw new StorageError('ECORRUPT', `segment is shorter than expected (${start + n} < ${end})`, { path: seg.fileName, offset: start + n });
+    }
+    if (complete) this.#cache.set(key, block);
+    return block;
+  }
+
+  async #getArchived(seg: Segment, id: number): Promise<Uint8Array> {
+    await this.#ensureArchivedIndex(seg);
+    const entry = seg.index.floor(id);
+    if (entry < 0) throw notFound(id);
+    const key = BlockCache.key(seg.number, entry);
+    let block = this.#cache.get(key);
+    if (block === undefined) {
+      const start = seg.index.offsets[entry]!;
+      const end = entry + 1 < seg.index.length ? seg.index.offsets[entry + 1]! : seg.size;
+      block = await this.#readArchivedRange(seg, start, end - start);
+      this.#cache.set(key, block);
+    }
+    return findInBlock(block, seg, seg.index.offsets[entry]!, id);
+  }
+
+  /** Id of the oldest event still in the log (archived ones included); undefined when empty. */
+  async oldestEventId(): Promise<number | undefined> {
+    if (this.#closed) throw CLOSED();
+    if (this.readOnly) this.#catchUp();
+    return this.#segments.find((s) => s.count > 0)?.firstIdOfRecords();
+  }
+
+  /** Id of the newest event in the log; undefined when empty. */
+  async newestEventId(): Promise<number | undefined> {
+    if (this.#closed) throw CLOSED();
+    if (this.readOnly) this.#catchUp();
+    for (let i = this.#segments.length - 1; i >= 0; i--) if (this.#segments[i]!.count > 0) return this.#segments[i]!.lastId;
+    return undefined;
+  }
+
+  /** The id the next `append` will use. */
+  get nextId(): number {
+    return this.#nextId;
+  }
+
+  async stats(): Promise<LogStats> {
+    if (this.#closed) throw CLOSED();
+    if (this.readOnly) this.#catchUp();
+    const damaged = this.#segments.filter((s) => s.damage !== undefined).map((s) => ({ segment: s.fileName, ...s.damage! }));
+    return {
+      directory: this.directory,
+      segments: this.#segments.length,
+      localSegments: this.#segments.filter((s) => s.local).length,
+      archivedSegments: this.#segments.filter((s) => s.archive !== undefined).length,
+      events: this.#segments.reduce((n, s) => n + s.count, 0),
+      bytes: this.#segments.reduce((n, s) => n + s.size, 0),
+      oldestEventId: await this.oldestEventId(),
+      newestEventId: await this.newestEventId(),
+      nextId: this.#nextId,
+      durability: this.durability,
+      syncs: this.#syncs,
+      cache: { hits: this.#cache.hits, misses: this.#cache.misses, bytes: this.#cache.size },
+      damaged,
+      recovery: this.#recovery,
+    };
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /**
+   * Deletes the sealed segments lying wholly inside `[start, end)`, oldest first, and
+   * returns how many events went. Deletion is from the head of the log only: a range
+   * that covers a whole segment while an older one survives is `EINVAL`.
+   */
+  async deleteRange(start: number, end: number): Promise<number> {
+    this.#assertWriter();
+    checkId(start, 'start');
+    checkId(end, 'end');
+    const doomed: Segment[] = [];
+    for (const seg of this.#segments) {
+      if (!seg.sealed) break;
+      const lo = seg.count === 0 ? seg.firstId : seg.firstIdOfRecords();
+      const hi = seg.count === 0 ? seg.firstId : seg.lastId;
+      if (lo >= start && hi < end) doomed.push(seg);
+      else break;
+    }
+    const skipped = this.#segments.slice(doomed.length).find((s) => s.sealed && s.count > 0 && s.firstIdOfRecords() >= start && s.lastId < end);
+    if (skipped !== undefined) {
+      throw new StorageError('EINVAL', `deleteRange deletes from the head of the log only; ${skipped.fileName} has older segments before it`, { path: skipped.fileName });
+    }
+    if (doomed.length === 0) return 0;
+    await this.#background;
+    this.#segments = this.#segments.slice(doomed.length);
+    this.#meta.firstSegment = this.#segments[0]!.number;
+    // meta.json first: a crash after it leaves files that the next open removes as leftovers.
+    await this.#queue(() => this.#writeMeta());
+    for (const seg of doomed) {
+      seg.closeReadFd();
+      unlinkQuiet(path.join(this.directory, seg.fileName));
+      unlinkQuiet(path.join(this.directory, seg.indexName));
+      this.#archiveBytes.delete(seg.number);
+    }
+    syncDirectory(this.directory);
+    this.#cache.clear();
+    return doomed.reduce((n, s) => n + s.count, 0);
+  }
+
+  /**
+   * Checks every record of every local segment, cuts torn tails, rewrites segments with
+   * damaged records (keeping every valid record; the original is kept as
+   * `<segment>.corrupt-<time>`), and rebuilds all indexes.
+   */
+  async repair(): Promise<RepairReport> {
+    this.#assertWriter();
+    await this.#drainCommits();
+    this.#appender!.flush();
+    const report: RepairReport = { segmentsChecked: 0, recordsKept: 0, problems: [] };
+    const last = this.#segments[this.#segments.length - 1]!;
+    for (const seg of this.#segments) {
+      if (!seg.local) continue;
+      report.segmentsChecked++;
+      const active = seg === last;
+      if (active) {
+        this.#appender!.close();
+        this.#appender = undefined;
+      }
+      seg.closeReadFd();
+      const problems = repairSegment(this.directory, seg, this.#interval);
+      report.problems.push(...problems);
+      report.recordsKept += seg.count;
+      if (active) this.#openAppender(seg);
+      else await this.#queue(() => this.#persistIndex(seg));
+    }
+    this.#cache.clear();
+    this.#nextId = Math.max(this.#nextId, last.lastId + 1);
+    await this.#queue(() => this.#writeMeta());
+    return report;
+  }
+
+  /** Reads every record of every segment (archived ones too, if reachable) without changing anything. */
+  async verify(options: { signal?: AbortSignal } = {}): Promise<VerifyReport> {
+    if (this.#closed) throw CLOSED();
+    const report: VerifyReport = { segmentsChecked: 0, recordsChecked: 0, problems: [] };
+    if (!this.readOnly) this.#appender!.flush();
+    for (const seg of this.#segments) {
+      options.signal?.throwIfAborted();
+      report.segmentsChecked++;
+      const probe = new Segment(seg.number, seg.firstId);
+      let result;
+      if (seg.local) {
+        const { fd, size } = openSegmentFile(this.directory, seg.fileName, 'r');
+        try {
+          result = scanSegment(fd, probe, this.readOnly || seg.sealed ? size : seg.size, this.#interval);
+        } finally {
+          closeSync(fd);
+        }
+      } else {
+        const bytes = await this.#archivedBytes(seg);
+        result = scanBytes(bytes, probe, this.#interval);
+      }
+      report.recordsChecked += probe.count;
+      const isTail = seg === this.#segments[this.#segments.length - 1] && this.readOnly && result.stop === 'incomplete';
+      if (result.stop !== undefined && !isTail) report.problems.push({ segment: seg.fileName, offset: result.end, reason: result.reason });
+    }
+    return report;
+  }
+
+  /**
+   * Copies every sealed, not yet archived segment (and its index) to the archive backend,
+   * reads the copy back and compares it, records the location in meta.json, and only
+   * then deletes the local segment file. The local index is kept for fast `get`.
+   */
+  async archive(options: { signal?: AbortSignal } = {}): Promise<ArchiveReport> {
+    this.#assertWriter();
+    const backend = this.#archive;
+    if (backend === undefined) throw new StorageError('EINVAL', 'no archive backend configured (options.archive)', { field: 'archive' });
+    const report: ArchiveReport = { archived: [] };
+    await this.#background;
+    for (const seg of this.#segments) {
+      options.signal?.throwIfAborted();
+      if (!seg.sealed || !seg.local || seg.archive !== undefined) continue;
+      if (seg.damage !== undefined) {
+        throw new StorageError('ECORRUPT', `refusing to archive a damaged segment (${seg.damage.reason}); run repair()`, { path: seg.fileName, offset: seg.damage.offset });
+      }
+      const bytes = await this.#fsb.readFile(seg.fileName);
+      const indexBytes = seg.index.encode(this.#summary(seg));
+      const key = this.#archivePrefix + seg.fileName;
+      const indexKey = this.#archivePrefix + seg.indexName;
+      await backend.writeFile(key, bytes);
+      await backend.writeFile(indexKey, indexBytes);
+      const copy = await backend.readFile(key);
+      const crc = crc32c(bytes);
+      if (copy.length !== bytes.length || crc32c(copy) !== crc) {
+        throw new StorageError('EIO', 'archived copy does not match the segment; local file kept', { path: key });
+      }
+      seg.archive = { key, indexKey, size: bytes.length, crc };
+      await this.#queue(async () => {
+        await this.#persistIndex(seg);
+        await this.#writeMeta();
+      });
+      seg.closeReadFd();
+      unlinkQuiet(path.join(this.directory, seg.fileName));
+      seg.local = false;
+      report.archived.push({ segment: seg.fileName, key, bytes: bytes.length });
+    }
+    syncDirectory(this.directory);
+    return report;
+  }
+
+  /** Flushes, fsyncs, persists the active index and a clean meta.json, and releases the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (!this.readOnly) {
+        await this.#drainCommits();
+        const appender = this.#appender!;
+        appender.flush();
+        appender.syncNow();
+        this.#syncs++;
+        await this.#background;
+        const active = this.#segments[this.#segments.length - 1]!;
+        await this.#persistIndex(active);
+        this.#meta.clean = this.#backgroundError === undefined;
+        await this.#writeMeta();
+        appender.close();
+        this.#appender = undefined;
+      }
+    } finally {
+      this.#closed = true;
+      for (const seg of this.#segments) seg.closeReadFd();
+      await this.#lock?.release();
+    }
+    this.#throwBackgroundError();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  async #drainCommits(): Promise<void> {
+    while (this.#commitRunning || this.#commitScheduled || this.#waiting.length > 0) {
+      await this.#groupCommit(0);
+    }
+  }
+
+  #assertWriter(): void {
+    if (this.#closed) throw CLOSED();
+    if (this.readOnly) throw new StorageError('EACCES', 'event log is open read-only', { path: this.directory });
+  }
+
+  #throwBackgroundError(): void {
+    if (this.#backgroundError !== undefined) {
+      const error = this.#backgroundError;
+      this.#backgroundError = undefined;
+      throw error;
+    }
+  }
+
+  /** Runs index and meta.json writes one after another, off the append path. */
+  #queue(task: () => Promise<void>): Promise<void> {
+    const run = this.#background.then(task);
+    this.#background = run.catch((error: unknown) => {
+      this.#backgroundError ??= error;
+    });
+    return run;
+  }
+
+  #summary(seg: Segment): { firstId: number; coveredSize: number; lastId: number; count: number; interval: number } {
+    return { firstId: seg.firstId, coveredSize: seg.size, lastId: seg.lastId, count: seg.count, interval: this.#interval };
+  }
+
+  async #persistIndex(seg: Segment): Promise<void> {
+    await this.#fsb.writeFile(seg.indexName, seg.index.encode(this.#summary(seg)));
+  }
+
+  async #writeMeta(): Promise<void> {
+    const segments: SegmentRecord[] = this.#segments
+      .filter((s) => s.sealed)
+      .map((s) => {
+        const r: SegmentRecord = { number: s.number, firstId: s.firstId, lastId: s.lastId, count: s.count, size: s.size };
+        if (s.archive !== undefined) r.archive = s.archive;
+        return r;
+      });
+    this.#meta = { ...this.#meta, nextId: Math.max(this.#meta.nextId, this.#nextId), segments };
+    await writeMeta(this.#fsb, this.#meta);
+  }
+
+  #segmentFor(id: number): Segment | undefined {
+    const segs = this.#segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    let found: Segment | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segs[mid]!.firstId <= id) {
+        found = segs[mid];
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  #readFd(seg: Segment): number {
+    if (seg.readFd < 0) {
+      try {
+        seg.readFd = openSync(path.join(this.directory, seg.fileName), 'r');
+      } catch (error) {
+        throw fromNodeError(error, seg.fileName, 'open segment');
+      }
+    }
+    return seg.readFd;
+  }
+
+  /** The writer hands buffered bytes to the OS before anyone reads them from the file. */
+  #ensureWritten(seg: Segment, end: number): void {
+    const appender = this.#appender;
+    if (appender !== undefined && seg === this.#segments[this.#segments.length - 1] && end > appender.fileSize) appender.flush();
+  }
+
+  /**
+   * Readers in other processes: pick up new segments and records appended since the last
+   * look. A torn or half-written tail is simply not there yet.
+   */
+  #catchUp(): boolean {
+    if (!this.readOnly || this.#closed) return false;
+    let grew = false;
+    let last = this.#segments[this.#segments.length - 1];
+    const names = listDir(this.directory, true);
+    const numbers = names.map(parseSegmentFileName).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
+    const newest = numbers[numbers.length - 1];
+    for (;;) {
+      if (last !== undefined && last.local) {
+        const sealedNow = newest !== undefined && newest > last.number;
+        grew = this.#extend(last) || grew;
+        if (sealedNow) last.sealed = true;
+      }
+      const nextNumber = last === undefined ? numbers[0] : last.number + 1;
+      if (nextNumber === undefined || !numbers.includes(nextNumber)) break;
+      let firstId: number;
+      try {
+        const opened = openSegmentFile(this.directory, segmentFileName(nextNumber), 'r');
+        firstId = opened.firstId;
+        closeSync(opened.fd);
+      } catch {
+        break; // header not written yet
+      }
+      const seg = new Segment(nextNumber, firstId);
+      this.#segments.push(seg);
+      last = seg;
+      grew = true;
+    }
+    return grew;
+  }
+
+  #extend(seg: Segment): boolean {
+    const fd = this.#readFd(seg);
+    const size = fstatSync(fd).size;
+    if (size <= seg.size) return false;
+    const before = seg.count;
+    scanSegment(fd, seg, size, this.#interval);
+    return seg.count > before;
+  }
+
+  async #ensureArchivedIndex(seg: Segment): Promise<void> {
+    if (seg.index.length > 0 || seg.count === 0) return;
+    const archive = this.#requireArchive(seg);
+    const { index, summary } = SparseIndex.decode(await archive.readFile(seg.archive!.indexKey), seg.archive!.indexKey);
+    applyIndex(seg, index, summary.coveredSize, summary.lastId, summary.count, summary.interval);
+  }
+
+  #requireArchive(seg: Segment): StorageBackend {
+    if (this.#archive === undefined || seg.archive === undefined) {
+      throw new StorageError('ENOENT', `segment is archived${seg.archive ? ` at '${seg.archive.key}'` : ''}; open the log with the archive option to read it`, { path: seg.fileName });
+    }
+    return this.#archive;
+  }
+
+  async #readArchivedRange(seg: Segment, start: number, length: number): Promise<Uint8Array> {
+    const archive = this.#requireArchive(seg);
+    if (capabilitiesOf(archive).readRange && archive.readRange !== undefined) {
+      const bytes = await archive.readRange(seg.archive!.key, start, length);
+      if (bytes.length !== length) throw new StorageError('ECORRUPT', 'archived segment is shorter than recorded', { path: seg.archive!.key, offset: start + bytes.length });
+      return bytes;
+    }
+    const all = await this.#archivedBytes(seg);
+    return all.subarray(start, start + length);
+  }
+
+  /** The whole archived segment, checked against the CRC recorded when it was archived. */
+  #archivedBytes(seg: Segment): Promise<Uint8Array> {
+    let pending = this.#archiveBytes.get(seg.number);
+    if (pending === undefined) {
+      const archive = this.#requireArchive(seg);
+      const location = seg.archive!;
+      pending = archive.readFile(location.key).then((bytes) => {
+        if (bytes.length !== location.size || crc32c(bytes) !== location.crc) {
+          throw new StorageError('ECORRUPT', 'archived segment does not match the checksum recorded when it was archived', { path: location.key });
+        }
+        return bytes;
+      });
+      pending.catch(() => this.#archiveBytes.delete(seg.number));
+      this.#archiveBytes.set(seg.number, pending);
+    }
+    return pending;
+  }
+
+  /** What the range iterator may touch. */
+  readonly #readerPort: ReaderPort = {
+    segments: (): readonly Segment[] => this.#segments,
+    closed: (): boolean => this.#closed,
+    readOnly: (): boolean => this.readOnly,
+    readLocal: (seg: Segment, buf: Buffer, at: number, length: number, position: number): number => {
+      this.#ensureWritten(seg, position + length);
+      return readFully(this.#readFd(seg), buf, at, length, position);
+    },
+    readArchived: (seg: Segment, start: number, length: number): Promise<Uint8Array> => this.#readArchivedRange(seg, start, length),
+    catchUp: (): boolean => this.#catchUp(),
+  };
+}
+
+/** Finds `id` in a block that starts at segment offset `base`; verifies only that record. */
+function findInBlock(block: Uint8Array, seg: Segment, base: number, id: number): Uint8Array {
+  let off = 0;
+  const end = block.length;
+  while (off + RECORD_HEADER_SIZE <= end) {
+    const rid = recordId(block, off);
+    const size = (block[off + 8]! * 0x1000000) + ((block[off + 9]! << 16) | (block[off + 10]! << 8) | block[off + 11]!);
+    if (rid < 0 || off + RECORD_HEADER_SIZE + size > end) break;
+    if (rid === id) {
+      if (inspectRecord(viewOf(block), block, off, end) === RECORD_CORRUPT) {
+        throw new StorageError('ECORRUPT', `record ${id} fails its checksum`, { path: seg.fileName, offset: base + off });
+      }
+      return Uint8Array.prototype.slice.call(block, off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + size);
+    }
+    if (rid > id) throw notFound(id);
+    off += RECORD_HEADER_SIZE + size;
+  }
+  if (off === end) throw notFound(id);
+  throw new StorageError('ECORRUPT', 'record header is damaged', { path: seg.fileName, offset: base + off });
+}
+
+function scanBytes(bytes: Uint8Array, seg: Segment, interval: number): { end: number; stop: 'incomplete' | 'corrupt' | undefined; reason: string } {
+  const view = viewOf(bytes);
+  let pos = SEGMENT_HEADER_SIZE;
+  while (pos < bytes.length) {
+    const total = inspectRecord(view, bytes, pos, bytes.length);
+    if (total <= 0) return { end: pos, stop: total === 0 ? 'incomplete' : 'corrupt', reason: total === 0 ? 'record runs past the end of the file' : 'record header or checksum mismatch' };
+    const id = recordId(bytes, pos);
+    if (id <= seg.lastId || id < seg.firstId) return { end: pos, stop: 'corrupt', reason: `record id ${id} out of order` };
+    seg.note(id, pos, total, interval);
+    pos += total;
+  }
+  return { end: pos, stop: undefined, reason: '' };
+}
+
+function notFound(id: number): StorageError {
+  return new StorageError('ENOENT', `no event with id ${id}`, { field: 'id', offset: id });
+}
+
+function listDir(dir: string, missingOk: boolean): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if (missingOk && (error as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError('ENOENT', 'no event log here', { path: dir });
+    throw fromNodeError(error, dir, 'list log directory');
+  }
+}
+
+function unlinkQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fromNodeError(error, path.basename(file), 'delete');
+  }
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function normalizePrefix(prefix: string): string {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return p === '' ? '' : `${p}/`;
+}
+
+function validateOptions(o: EventLogOptions): void {
+  const bad = (field: string, why: string): never => {
+    throw new StorageError('EINVAL', `${field} ${why}`, { field });
+  };
+  if (o.maxFileSize !== undefined && (!Number.isSafeInteger(o.maxFileSize) || o.maxFileSize < 4096 || o.maxFileSize > MAX_SEGMENT_SIZE)) {
+    bad('maxFileSize', `must be an integer between 4096 and ${MAX_SEGMENT_SIZE}`);
+  }
+  if (o.writeBufferSize !== undefined && (!Number.isSafeInteger(o.writeBufferSize) || o.writeBufferSize < 64 || o.writeBufferSize > 64 * 1024 * 1024)) {
+    bad('writeBufferSize', 'must be an integer between 64 and 64 MiB');
+  }
+  if (o.indexInterval !== undefined && (!Number.isSafeInteger(o.indexInterval) || o.indexInterval < 64)) bad('indexInterval', 'must be an integer ≥ 64');
+  if (o.blockCacheSize !== undefined && (!Number.isSafeInteger(o.blockCacheSize) || o.blockCacheSize < 0)) bad('blockCacheSize', 'must be a non-negative integer');
+  if (o.durability !== undefined && !['none', 'batch', 'always'].includes(o.durability)) bad('durability', "must be 'none', 'batch' or 'always'");
+}

@@ -1,0 +1,222 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StorageError } from '@store/backend-core';
+import { viewOf } from './checksum.js';
+import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, readU32 } from './format.js';
+import { inspectRecord, recordId } from './record.js';
+import type { Segment } from './segment.js';
+
+export interface LogEvent {
+  id: number;
+  /** A view of the bytes read; valid as long as you keep it (it is never reused). */
+  data: Uint8Array;
+}
+
+export interface RangeOptions {
+  /** At the end of the log, wait for new events instead of finishing (until `end` or abort). */
+  follow?: boolean;
+  /** How often a following iterator looks for new events. Default 20 ms. */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What the iterator needs from the log that owns it. */
+export interface ReaderPort {
+  segments(): readonly Segment[];
+  closed(): boolean;
+  readOnly(): boolean;
+  readLocal(seg: Segment, buf: Buffer, at: number, length: number, position: number): number;
+  readArchived(seg: Segment, start: number, length: number): Promise<Uint8Array>;
+  catchUp(): boolean;
+}
+
+const CHUNK = 1 << 20;
+const EMPTY = Buffer.alloc(0);
+const DONE: IteratorResult<LogEvent> = { done: true, value: undefined };
+
+/**
+ * Iterates records in id order across segments. Reads 1 MiB chunks and hands out views
+ * into them, checking every record's checksum on the way; every next() that can be
+ * answered from the current chunk is answered without I/O.
+ */
+export class RangeIterator implements AsyncIterableIterator<LogEvent> {
+  readonly #port: ReaderPort;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #follow: boolean;
+  readonly #pollMs: number;
+  readonly #signal: AbortSignal | undefined;
+  #seg: Segment | undefined;
+  #pos = SEGMENT_HEADER_SIZE;
+  #chunk: Buffer = EMPTY;
+  #view = viewOf(EMPTY);
+  #base = SEGMENT_HEADER_SIZE;
+  #have = 0;
+  #lastId = -1;
+  #done = false;
+
+  constructor(port: ReaderPort, start: number, end: number, options: RangeOptions) {
+    this.#port = port;
+    this.#start = start;
+    this.#end = end;
+    this.#follow = options.follow === true;
+    this.#pollMs = options.pollMs ?? 20;
+    this.#signal = options.signal;
+    if (port.readOnly()) port.catchUp();
+    this.#seek(port.segments());
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Positions at the segment holding `start` (or the first one after it). */
+  #seek(segments: readonly Segment[]): void {
+    let chosen: Segment | undefined;
+    for (const seg of segments) {
+      if (seg.firstId <= this.#start || chosen === undefined) chosen = seg;
+      if (seg.firstId > this.#start) break;
+    }
+    if (chosen !== undefined && chosen.count > 0 && chosen.lastId < this.#start) {
+      // Starts past this segment; the next one (if any) holds it.
+      const i = segments.indexOf(chosen);
+      if (i + 1 < segments.length) chosen = segments[i + 1];
+    }
+    this.#enter(chosen);
+  }
+
+  #enter(seg: Segment | undefined): void {
+    this.#seg = seg;
+    this.#chunk = EMPTY;
+    this.#have = 0;
+    let pos = SEGMENT_HEADER_SIZE;
+    if (seg !== undefined && seg.index.length > 0) {
+      const e = seg.index.floor(this.#start);
+      if (e >= 0) pos = seg.index.offsets[e]!;
+    }
+    this.#pos = pos;
+    this.#base = pos;
+  }
+
+  next(): Promise<IteratorResult<LogEvent>> {
+    try {
+      for (;;) {
+        if (this.#done) return Promise.resolve(DONE);
+        const seg = this.#seg;
+        if (seg === undefined) {
+          const segs = this.#port.segments();
+          if (segs.length > 0) {
+            this.#seek(segs);
+            continue;
+          }
+          const waiting = this.#atEnd();
+          if (waiting === undefined) return Promise.resolve(DONE);
+          return waiting;
+        }
+        const off = this.#pos - this.#base;
+        const chunk = this.#chunk;
+        const avail = this.#have - off;
+        if (avail >= RECORD_HEADER_SIZE) {
+          const total = RECORD_HEADER_SIZE + readU32(chunk, off + 8);
+          if (avail >= total) {
+            if (inspectRecord(this.#view, chunk, off, this.#have) <= 0) throw this.#corrupt(seg, 'record header or checksum mismatch');
+            const id = recordId(chunk, off);
+            if (id <= this.#lastId) throw this.#corrupt(seg, `record id ${id} out of order after ${this.#lastId}`);
+            this.#lastId = id;
+            this.#pos += total;
+            if (id < this.#start) continue;
+            if (id >= this.#end) {
+              this.#finish();
+              return Promise.resolve(DONE);
+            }
+            return Promise.resolve({ done: false, value: { id, data: chunk.subarray(off + RECORD_HEADER_SIZE, off + total) } });
+          }
+        }
+        if (this.#port.closed()) throw new StorageError('ECLOSED', 'event log is closed');
+        if (this.#pos < seg.size) {
+          const pending = this.#fill(seg);
+          if (pending !== undefined) return pending.then(() => this.next());
+          continue;
+        }
+        // This segment is exhausted as far as anyone knows.
+        const segs = this.#port.segments();
+        const i = segs.indexOf(seg);
+        const next = i >= 0 ? segs[i + 1] : segs.find((s) => s.number > seg.number);
+        if (next !== undefined) {
+          if (!seg.sealed && this.#port.readOnly() && this.#port.catchUp()) continue;
+          this.#enter(next);
+          continue;
+        }
+        if (this.#port.readOnly() && this.#port.catchUp()) continue;
+        const waiting = this.#atEnd();
+        if (waiting === undefined) return Promise.resolve(DONE);
+        return waiting;
+      }
+    } catch (error) {
+      this.#finish();
+      return Promise.reject(error);
+    }
+  }
+
+  /** At the current end of the log: finish, or (following) wait and look again. */
+  #atEnd(): Promise<IteratorResult<LogEvent>> | undefined {
+    if (!this.#follow) {
+      this.#finish();
+      return undefined;
+    }
+    return sleep(this.#pollMs, undefined, { signal: this.#signal }).then(
+      () => {
+        if (this.#port.readOnly()) this.#port.catchUp();
+        return this.next();
+      },
+      (error: unknown) => {
+        this.#finish();
+        throw error;
+      },
+    );
+  }
+
+  /** Reads the next chunk of `seg`, keeping the partial record at the end of the current one. */
+  #fill(seg: Segment): Promise<void> | undefined {
+    const off = this.#pos - this.#base;
+    const keep = Math.max(0, this.#have - off);
+    const remaining = seg.size - this.#pos;
+    const recordLength = keep >= 12 ? RECORD_HEADER_SIZE + readU32(this.#chunk, off + 8) : 0;
+    if (recordLength > remaining) throw this.#corrupt(seg, 'record runs past the end of the segment');
+    const length = Math.min(remaining, Math.max(CHUNK, recordLength));
+    const chunk = Buffer.allocUnsafe(length);
+    if (keep > 0) this.#chunk.copy(chunk, 0, off, off + keep);
+    const want = length - keep;
+    const position = this.#pos + keep;
+    if (seg.local) {
+      const n = this.#port.readLocal(seg, chunk, keep, want, position);
+      if (n < want) throw new StorageError('ECORRUPT', `segment is shorter than expected (${position + n} < ${seg.size})`, { path: seg.fileName, offset: position + n });
+      this.#install(chunk, keep + n);
+      return undefined;
+    }
+    return this.#port.readArchived(seg, position, want).then((bytes) => {
+      chunk.set(bytes, keep);
+      this.#install(chunk, keep + bytes.length);
+    });
+  }
+
+  #install(chunk: Buffer, have: number): void {
+    this.#chunk = chunk;
+    this.#view = viewOf(chunk);
+    this.#base = this.#pos;
+    this.#have = have;
+  }
+
+  #corrupt(seg: Segment, reason: string): StorageError {
+    return new StorageError('ECORRUPT', reason, { path: seg.fileName, offset: this.#pos });
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#chunk = EMPTY;
+  }
+
+  return(): Promise<IteratorResult<LogEvent>> {
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+}

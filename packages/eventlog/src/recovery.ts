@@ -1,0 +1,162 @@
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StorageError, isStorageError } from '@store/backend-core';
+import { SEGMENT_HEADER_SIZE, parseSegmentFileName } from './format.js';
+import type { Meta, SegmentRecord } from './meta.js';
+import { Segment, findValidRecordAfter, openSegmentFile, scanSegment } from './segment.js';
+import { SparseIndex } from './sparse-index.js';
+
+/** What opening the log found and fixed. */
+export interface RecoveryReport {
+  /** Torn tails cut off the last segment: where, and how many bytes went. */
+  truncated: { segment: string; offset: number; droppedBytes: number }[];
+  /** Index files that were missing, stale or corrupt and were rebuilt from the log. */
+  rebuiltIndexes: string[];
+  /** Damage found in sealed segments (left in place; reads stop there with ECORRUPT). */
+  damaged: { segment: string; offset: number; reason: string }[];
+  /** Segment files below `firstSegment` left behind by an interrupted deleteRange. */
+  leftovers: string[];
+}
+
+export interface LoadOptions {
+  interval: number;
+  /** The writer truncates a torn tail; a reader only stops before it. */
+  writer: boolean;
+  /** Leave mid-segment damage in the last segment for repair() instead of failing. */
+  tolerateDamage: boolean;
+}
+
+/**
+ * Rebuilds the in-memory picture of the segments from the files (the truth) and meta.json
+ * (deleted and archived segments). Sealed segments with an index that matches their size
+ * are trusted without a scan; anything else is scanned record by record.
+ */
+export function loadSegments(dir: string, meta: Meta, fileNames: string[], options: LoadOptions): { segments: Segment[]; report: RecoveryReport } {
+  const report: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [] };
+  const local = new Set<number>();
+  for (const name of fileNames) {
+    const n = parseSegmentFileName(name);
+    if (n === undefined) continue;
+    if (n < meta.firstSegment) report.leftovers.push(name);
+    else local.add(n);
+  }
+  const recorded = new Map<number, SegmentRecord>(meta.segments.filter((s) => s.number >= meta.firstSegment).map((s) => [s.number, s]));
+  const numbers = [...new Set([...local, ...recorded.keys()])].sort((a, b) => a - b);
+  const segments: Segment[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i]!;
+    if (i > 0 && n !== numbers[i - 1]! + 1) {
+      throw new StorageError('ECORRUPT', `segment ${n - 1} is missing (neither on disk nor archived)`, { path: dir });
+    }
+    const last = i === numbers.length - 1;
+    const seg = local.has(n) ? loadLocal(dir, n, last, recorded.get(n), meta, options, report) : loadArchived(dir, recorded.get(n)!);
+    const prev = segments[segments.length - 1];
+    if (prev !== undefined && seg.count > 0 && prev.lastId >= seg.firstId) {
+      throw new StorageError('ECORRUPT', `segment starts at id ${seg.firstId}, not after ${prev.lastId}`, { path: seg.fileName, offset: 8 });
+    }
+    segments.push(seg);
+  }
+  return { segments, report };
+}
+
+function loadLocal(dir: string, n: number, last: boolean, record: SegmentRecord | undefined, meta: Meta, options: LoadOptions, report: RecoveryReport): Segment {
+  const probe = new Segment(n, 0);
+  const { fd, size, firstId } = openSegmentFile(dir, probe.fileName, last && options.writer ? 'r+' : 'r');
+  const seg = new Segment(n, firstId);
+  seg.archive = record?.archive;
+  seg.sealed = !last;
+  try {
+    // A clean close leaves an index covering the last segment exactly; after a crash the
+    // last segment is always scanned, since its tail is where damage happens.
+    const trustIndex = !last || meta.clean;
+    if (trustIndex && tryLoadIndex(dir, seg, size)) return seg;
+    report.rebuiltIndexes.push(seg.indexName);
+    const result = scanSegment(fd, seg, size, options.interval);
+    if (result.stop === undefined) return seg;
+    if (!last || !options.writer) {
+      // A sealed segment is never cut: the damage is reported, and reads stop there.
+      if (!last) {
+        seg.damage = { offset: result.end, reason: result.reason };
+        report.damaged.push({ segment: seg.fileName, offset: result.end, reason: result.reason });
+      }
+      return seg;
+    }
+    const later = findValidRecordAfter(fd, result.end, size, seg.lastId);
+    if (later >= 0) {
+      if (options.tolerateDamage) {
+        seg.damage = { offset: result.end, reason: result.reason };
+        report.damaged.push({ segment: seg.fileName, offset: result.end, reason: result.reason });
+        return seg;
+      }
+      throw new StorageError(
+        'ECORRUPT',
+        `${result.reason}, with valid records after it (at ${later}): not a torn tail; run repair()`,
+        { path: seg.fileName, offset: result.end },
+      );
+    }
+    ftruncateSync(fd, result.end);
+    fsyncSync(fd);
+    report.truncated.push({ segment: seg.fileName, offset: result.end, droppedBytes: size - result.end });
+    return seg;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Uses the persisted index when it describes exactly the bytes on disk. */
+function tryLoadIndex(dir: string, seg: Segment, fileSize: number): boolean {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path.join(dir, seg.indexName));
+  } catch {
+    return false;
+  }
+  try {
+    const { index, summary } = SparseIndex.decode(bytes, seg.indexName);
+    if (summary.firstId !== seg.firstId || summary.coveredSize !== fileSize || fileSize < SEGMENT_HEADER_SIZE) return false;
+    applyIndex(seg, index, summary.coveredSize, summary.lastId, summary.count, summary.interval);
+    return true;
+  } catch (error) {
+    if (isStorageError(error, 'ECORRUPT')) return false;
+    throw error;
+  }
+}
+
+export function applyIndex(seg: Segment, index: SparseIndex, size: number, lastId: number, count: number, interval: number): void {
+  seg.index = index;
+  seg.size = size;
+  seg.lastId = count === 0 ? -1 : lastId;
+  seg.count = count;
+  seg.nextIndexOffset = index.length === 0 ? SEGMENT_HEADER_SIZE : index.offsets[index.length - 1]! + interval;
+}
+
+/** An archived segment: known from meta.json; its index is read from the local copy if kept. */
+function loadArchived(dir: string, record: SegmentRecord): Segment {
+  const seg = new Segment(record.number, record.firstId);
+  seg.local = false;
+  seg.sealed = true;
+  seg.archive = record.archive;
+  seg.size = record.size;
+  seg.count = record.count;
+  seg.lastId = record.count === 0 ? -1 : record.lastId;
+  if (record.archive === undefined) {
+    throw new StorageError('ECORRUPT', 'segment listed in meta.json is neither on disk nor archived', { path: seg.fileName });
+  }
+  try {
+    const { index } = SparseIndex.decode(readFileSync(path.join(dir, seg.indexName)), seg.indexName);
+    seg.index = index;
+  } catch {
+    // Loaded from the archive on first use.
+    seg.index = new SparseIndex();
+  }
+  return seg;
+}
+
+export function fileSizeOf(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+}
