@@ -33,7 +33,7 @@ export class EventDecoder {
     } catch (error) {
       out.length = mark;
       if (error instanceof StorageError) throw error;
-      throw new StorageError('ECORRUPT', `invalid Event protobuf in ${file} at offset ${offset}: ${(error as Error).message}`, {
+      throw new StorageError('ECORRUPT', `invalid Event protobuf: ${(error as Error).message}`, {
         path: file,
         offset,
         cause: error,

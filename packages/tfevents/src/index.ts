@@ -7,3 +7,7 @@ export type { ReadOptions } from './reader.js';
 export { encodeRecord } from './record.js';
 export type * from './types.js';
 export * as format from './format.js';
+export { TfEventsStore } from './store.js';
+export type { TfEventsStoreOptions, StoreEvent, StoredEvent, EventFilter } from './store.js';
+export { verifyFile } from './verify.js';
+export type { VerifyReport } from './verify.js';

@@ -76,12 +76,12 @@ export class RecordScanner {
       } else if (status === RECORD_BAD_DATA) {
         const offset = this.bufOffset + this.pos;
         this.pos = span.next;
-        onCorrupt(new StorageError('ECORRUPT', `payload CRC mismatch in ${this.path} at offset ${offset}`, { path: this.path, offset }));
+        onCorrupt(new StorageError('ECORRUPT', "payload CRC mismatch", { path: this.path, offset }));
       } else if (status === RECORD_BAD_LENGTH) {
         const offset = this.bufOffset + this.pos;
         this.resyncing = true;
         this.pos++;
-        onCorrupt(new StorageError('ECORRUPT', `record length CRC mismatch in ${this.path} at offset ${offset}`, { path: this.path, offset }));
+        onCorrupt(new StorageError('ECORRUPT', "record length CRC mismatch", { path: this.path, offset }));
       }
     }
   }

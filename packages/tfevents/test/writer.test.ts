@@ -251,3 +251,22 @@ describe('SummaryWriter', () => {
     expect(events.map((e) => e.kind)).toEqual(['fileVersion', 'scalar']);
   });
 });
+
+describe('SummaryWriter rotation edge', () => {
+  it('puts a record larger than maxFileSize alone in its own file', async () => {
+    await using tmp = await tempDir();
+    const writer = new SummaryWriter({ logDir: tmp.dir, maxFileSize: 300 });
+    writer.addScalar('a', 1, 1, 1);
+    writer.addText('big', 'x'.repeat(1000), 2, 2);
+    writer.addScalar('a', 3, 3, 3);
+    await writer.close();
+    const names = await listEventFiles(tmp.dir);
+    expect(names).toHaveLength(3);
+    const kinds = names.map((n) => rawEvents(path.join(tmp.dir, n)).map((e) => Object.keys(e).find((k) => k === 'fileVersion' || k === 'summary')));
+    expect(kinds).toEqual([
+      ['fileVersion', 'summary'],
+      ['fileVersion', 'summary'],
+      ['fileVersion', 'summary'],
+    ]);
+  });
+});
