@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   FileLock,
@@ -110,6 +110,9 @@ interface Waiter {
   value: number;
 }
 
+/** Suffix of a segment being created; such files are leftovers of a crash and removed on open. */
+const TEMP_SUFFIX = '.tmp';
+
 const CLOSED = (): StorageError => new StorageError('ECLOSED', 'event log is closed');
 
 /**
@@ -200,6 +203,7 @@ export class EventLog implements AsyncDisposable {
     this.#nextId = Math.max(this.#meta.nextId, last === undefined ? 0 : Math.max(last.firstId, last.lastId + 1));
     if (this.readOnly) return;
     for (const name of report.leftovers) unlinkQuiet(path.join(this.directory, name));
+    for (const name of names) if (name.endsWith(`.log${TEMP_SUFFIX}`)) unlinkQuiet(path.join(this.directory, name));
     if (last === undefined || last.sealed || !last.local) {
       this.#startSegment(last === undefined ? this.#meta.firstSegment : last.number + 1);
     } else {
@@ -216,15 +220,21 @@ export class EventLog implements AsyncDisposable {
     this.#appender = new Appender(fd, seg.fileName, seg.size, this.#writeBufferSize);
   }
 
-  /** Creates segment `number` starting at the next id and makes it the active one. */
+  /**
+   * Creates segment `number` starting at the next id and makes it the active one. The
+   * header is written to a temp file and renamed into place, so a crash never leaves a
+   * segment without a whole header.
+   */
   #startSegment(number: number): void {
     const seg = new Segment(number, this.#nextId);
     const file = path.join(this.directory, seg.fileName);
+    const temp = `${file}${TEMP_SUFFIX}`;
     let fd: number;
     try {
-      fd = openSync(file, 'wx+');
+      fd = openSync(temp, 'w+');
       writeSync(fd, encodeSegmentHeader(this.#nextId), 0, SEGMENT_HEADER_SIZE, 0);
       fdatasyncSync(fd);
+      renameSync(temp, file);
       syncDirectory(this.directory);
     } catch (error) {
       throw fromNodeError(error, seg.fileName, 'create segment');

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EventLog } from '../src/index.js';
+import { payload } from './fixtures/payload.mjs';
+import { rng, tempDir } from './helpers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const writer = path.join(here, 'fixtures', 'crash-writer.mjs');
+const KILLS = 50;
+
+interface ChildRun {
+  ready: number;
+  maxAck: number;
+}
+
+/** Runs the writer child until `delayMs` after it is ready, then SIGKILLs it. */
+function runAndKill(dir: string, durability: string, delayMs: number): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [writer, dir, durability, '65536'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let ready = -1;
+    let maxAck = -1;
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      let nl: number;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        const [kind, value] = line.split(' ');
+        if (kind === 'READY') {
+          ready = Number(value);
+          timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+        } else if (kind === 'A') {
+          maxAck = Math.max(maxAck, Number(value));
+        }
+      }
+    });
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
+      else resolve({ ready, maxAck });
+    });
+  });
+}
+
+async function checkLog(dir: string, mustHold: number): Promise<number> {
+  const log = await EventLog.open(dir);
+  try {
+    let expected = 0;
+    for await (const e of log.iterRange(0)) {
+      if (e.id !== expected) throw new Error(`expected id ${expected}, found ${e.id}`);
+      expect(Buffer.from(e.data).equals(payload(e.id))).toBe(true);
+      expected++;
+    }
+    expect(expected - 1).toBeGreaterThanOrEqual(mustHold);
+    const verify = await log.verify();
+    expect(verify.problems).toEqual([]);
+    return expected;
+  } finally {
+    await log.close();
+  }
+}
+
+describe.each(['always', 'batch'])('SIGKILL during appends with durability %s', (durability) => {
+  it(`keeps every acknowledged event across ${KILLS} kills`, async () => {
+    const seed = durability === 'always' ? 1234 : 5678;
+    const random = rng(seed);
+    const { dir, cleanup } = await tempDir();
+    try {
+      let held = 0;
+      let totalAcked = 0;
+      for (let round = 0; round < KILLS; round++) {
+        const { ready, maxAck } = await runAndKill(dir, durability, Math.floor(random() * 120));
+        // Appends continue where the previous run's durable events ended.
+        expect(ready).toBe(held);
+        held = await checkLog(dir, maxAck);
+        totalAcked += Math.max(0, maxAck - ready + 1);
+      }
+      expect(totalAcked).toBeGreaterThan(KILLS); // the runs really appended
+      const log = await EventLog.open(dir, { readOnly: true });
+      expect((await log.stats()).segments).toBeGreaterThan(1); // kills also landed around rotations
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  }, 240_000);
+});
