@@ -43,6 +43,20 @@ export function readRun(dir: string, options: ReadOptions = {}): AsyncIterable<T
   return iterable(() => runBatches(dir, options));
 }
 
+/**
+ * `readEvents` delivering the events of up to ~1000 records at a time: the same events,
+ * without the per-event promise of an async iterator (about a third of the read cost for
+ * scalar events). Each array is new and belongs to the caller.
+ */
+export function readEventBatches(file: string, options: ReadOptions = {}): AsyncIterable<TfEvent[]> {
+  return { [Symbol.asyncIterator]: () => fileBatches(file, new EventDecoder(), options) };
+}
+
+/** `readRun` in batches (see `readEventBatches`). */
+export function readRunBatches(dir: string, options: ReadOptions = {}): AsyncIterable<TfEvent[]> {
+  return { [Symbol.asyncIterator]: () => runBatches(dir, options) };
+}
+
 /** Names of the event files directly in `dir`, in the order TensorBoard reads them. */
 export async function listEventFiles(dir: string): Promise<string[]> {
   let entries;
