@@ -13,18 +13,18 @@ import { valueArb } from './arbitraries.js';
 const RUNS = Number(process.env.FORMAT_FUZZ_RUNS ?? 10_000);
 const SEED = 4242;
 
-let accepted = 0;
-function valueOrStorageError(adapter: FormatAdapter, text: string): void {
+/** Returns true when the text was accepted (and its value round-tripped). */
+function valueOrStorageError(adapter: FormatAdapter, text: string): boolean {
   let value;
   try {
     value = adapter.deserialize(text);
   } catch (error) {
-    if (isStorageError(error) && (error.code === 'ECORRUPT' || error.code === 'EINVAL')) return;
+    if (isStorageError(error) && (error.code === 'ECORRUPT' || error.code === 'EINVAL')) return false;
     throw new Error(`${adapter.name} threw a non-StorageError for ${JSON.stringify(text.slice(0, 300))}: ${String(error)}`);
   }
-  accepted++;
   const again = adapter.deserialize(adapter.serialize(value));
   if (!isDeepStrictEqual(again, value)) throw new Error(`${adapter.name} accepted ${JSON.stringify(text.slice(0, 300))} but the value does not round-trip`);
+  return true;
 }
 
 const TOKENS: Record<string, string[]> = {
@@ -37,7 +37,7 @@ describe.each([json, xml, yaml])('$name deserialize fuzz', (adapter) => {
   const tokens = TOKENS[adapter.name]!;
 
   it('random strings (any code units)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => valueOrStorageError(adapter, s)), { numRuns: RUNS, seed: SEED });
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => void valueOrStorageError(adapter, s)), { numRuns: RUNS, seed: SEED });
   });
 
   it('random bytes decoded as UTF-8 and as Latin-1', () => {
@@ -52,13 +52,14 @@ describe.each([json, xml, yaml])('$name deserialize fuzz', (adapter) => {
 
   it('soups of the format\'s own tokens', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...tokens), { maxLength: 40 }), (parts) => valueOrStorageError(adapter, parts.join(''))),
+      fc.property(fc.array(fc.constantFrom(...tokens), { maxLength: 40 }), (parts) => void valueOrStorageError(adapter, parts.join(''))),
       { numRuns: RUNS, seed: SEED },
     );
   });
 
   it('valid documents with random edits', () => {
     const edit = fc.record({ at: fc.nat(), del: fc.nat({ max: 8 }), insert: fc.oneof(fc.constantFrom(...tokens), fc.string({ unit: 'binary', maxLength: 3 })) });
+    let accepted = 0;
     fc.assert(
       fc.property(valueArb, fc.array(edit, { minLength: 1, maxLength: 4 }), (value, edits) => {
         let text = adapter.serialize(value);
@@ -66,12 +67,13 @@ describe.each([json, xml, yaml])('$name deserialize fuzz', (adapter) => {
           const at = e.at % (text.length + 1);
           text = text.slice(0, at) + e.insert + text.slice(at + e.del);
         }
-        valueOrStorageError(adapter, text);
+        if (valueOrStorageError(adapter, text)) accepted++;
       }),
       { numRuns: RUNS, seed: SEED },
     );
+    console.log(`${adapter.name}: ${accepted} of ${RUNS} edited documents were still accepted`);
     // Most edits break a document, but enough must survive for the round-trip half of the check to mean something.
-    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThan(RUNS / 100);
   });
 
   it('large pathological inputs finish (no super-linear blow-up)', () => {
