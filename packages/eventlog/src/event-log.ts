@@ -463,6 +463,9 @@ export class EventLog implements AsyncDisposable {
       if (this.#closed) throw CLOSED();
       checkId(id, 'id');
       const seg = this.#segmentFor(id);
+      if (seg !== undefined && seg.damage !== undefined && id > seg.lastId) {
+        throw new StorageError('ECORRUPT', `event ${id} may lie in a damaged part of the segment: ${seg.damage.reason}`, { path: seg.fileName, offset: seg.damage.offset });
+      }
       if (seg === undefined || seg.count === 0 || id > seg.lastId) return Promise.reject(notFound(id));
       if (!seg.local) return this.#getArchived(seg, id);
       const entry = seg.index.floor(id);

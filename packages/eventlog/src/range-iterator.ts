@@ -138,6 +138,9 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
           continue;
         }
         // This segment is exhausted as far as anyone knows.
+        if (seg.damage !== undefined) {
+          throw new StorageError('ECORRUPT', `segment is damaged: ${seg.damage.reason}`, { path: seg.fileName, offset: seg.damage.offset });
+        }
         const segs = this.#port.segments();
         const i = segs.indexOf(seg);
         const next = i >= 0 ? segs[i + 1] : segs.find((s) => s.number > seg.number);

@@ -69,13 +69,28 @@ function loadLocal(dir: string, n: number, last: boolean, record: SegmentRecord 
     // A clean close leaves an index covering the last segment exactly; after a crash the
     // last segment is always scanned, since its tail is where damage happens.
     const trustIndex = !last || meta.clean;
-    if (trustIndex && tryLoadIndex(dir, seg, size)) return seg;
+    const indexed = readIndex(dir, seg);
+    if (trustIndex && indexed !== undefined && indexed.summary.firstId === seg.firstId && indexed.summary.coveredSize === size) {
+      const { index, summary } = indexed;
+      applyIndex(seg, index, summary.coveredSize, summary.lastId, summary.count, summary.interval);
+      return seg;
+    }
     report.rebuiltIndexes.push(seg.indexName);
+    // An index that describes more bytes than the file holds means the file lost data.
+    const lost = indexed !== undefined && indexed.summary.coveredSize > size ? indexed.summary.coveredSize : (record?.size ?? 0) > size ? record!.size : 0;
     const result = scanSegment(fd, seg, size, options.interval);
+    if (lost > 0) {
+      const reason = `file is ${size} bytes but its index or meta.json recorded ${lost}`;
+      if (last) report.truncated.push({ segment: seg.fileName, offset: size, droppedBytes: lost - size });
+      else {
+        seg.damage = { offset: result.end, reason };
+        report.damaged.push({ segment: seg.fileName, offset: result.end, reason });
+      }
+    }
     if (result.stop === undefined) return seg;
     if (!last || !options.writer) {
       // A sealed segment is never cut: the damage is reported, and reads stop there.
-      if (!last) {
+      if (!last && seg.damage === undefined) {
         seg.damage = { offset: result.end, reason: result.reason };
         report.damaged.push({ segment: seg.fileName, offset: result.end, reason: result.reason });
       }
@@ -103,21 +118,18 @@ function loadLocal(dir: string, n: number, last: boolean, record: SegmentRecord 
   }
 }
 
-/** Uses the persisted index when it describes exactly the bytes on disk. */
-function tryLoadIndex(dir: string, seg: Segment, fileSize: number): boolean {
+/** The persisted index of a segment, if it exists and is intact. */
+function readIndex(dir: string, seg: Segment): ReturnType<typeof SparseIndex.decode> | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path.join(dir, seg.indexName));
   } catch {
-    return false;
+    return undefined;
   }
   try {
-    const { index, summary } = SparseIndex.decode(bytes, seg.indexName);
-    if (summary.firstId !== seg.firstId || summary.coveredSize !== fileSize || fileSize < SEGMENT_HEADER_SIZE) return false;
-    applyIndex(seg, index, summary.coveredSize, summary.lastId, summary.count, summary.interval);
-    return true;
+    return SparseIndex.decode(bytes, seg.indexName);
   } catch (error) {
-    if (isStorageError(error, 'ECORRUPT')) return false;
+    if (isStorageError(error, 'ECORRUPT')) return undefined;
     throw error;
   }
 }
