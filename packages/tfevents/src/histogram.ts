@@ -1,16 +1,7 @@
 import { StorageError } from '@store/backend-core';
+import type { HistogramSpec } from './types.js';
 
-/** `HistogramProto` fields, as written by `addHistogram` / `addHistogramRaw`. */
-export interface HistogramSpec {
-  min: number;
-  max: number;
-  num: number;
-  sum: number;
-  sumSquares: number;
-  /** Right edge of each bucket. */
-  bucketLimits: number[];
-  bucketCounts: number[];
-}
+export type { HistogramSpec };
 
 /**
  * 'tensorflow': TensorFlow's default exponential edges (±1e-12 · 1.1^k up to 1e20, as

@@ -35,9 +35,8 @@ export interface ScalarEvent extends ValueBase {
   dtype: 'DT_FLOAT' | 'DT_DOUBLE' | string;
 }
 
-/** A legacy `HistogramProto` (what PyTorch and TF1 write, and what `addHistogram` writes). */
-export interface HistogramProtoData {
-  format: 'proto';
+/** `HistogramProto` fields: what `addHistogram` / `addHistogramRaw` write. */
+export interface HistogramSpec {
   min: number;
   max: number;
   num: number;
@@ -46,6 +45,11 @@ export interface HistogramProtoData {
   /** Right edge of each bucket; bucket 0 starts at -DBL_MAX. */
   bucketLimits: number[];
   bucketCounts: number[];
+}
+
+/** A legacy `HistogramProto` (what PyTorch and TF1 write, and what `addHistogram` writes). */
+export interface HistogramProtoData extends HistogramSpec {
+  format: 'proto';
 }
 
 /** A TF2 histogram tensor: k buckets of [left, right, count]. */
