@@ -6,7 +6,6 @@ import { StorageError, fromNodeError, fsyncDirectory } from '@store/backend-core
 import { registerForExit, unregisterForExit, type ExitFlushable } from './exit-flush.js';
 import { nextEventFileName, type EventFileName } from './filename.js';
 import {
-  DATA_CLASS_BLOB_SEQUENCE,
   DATA_CLASS_TENSOR,
   DEFAULT_FLUSH_MS,
   DEFAULT_MAX_FILE_SIZE,
@@ -214,7 +213,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
       bucketLimit: histogram.bucketLimits,
       bucket: histogram.bucketCounts,
     };
-    this.addValues([{ tag, metadata: pluginMetadata(PLUGIN_HISTOGRAMS, DATA_CLASS_TENSOR), data: { histo } }], step, wallTime);
+    this.addValues([{ tag, metadata: legacyMetadata(PLUGIN_HISTOGRAMS), data: { histo } }], step, wallTime);
   }
 
   /** Text (Markdown in TensorBoard), stored as a rank-0 DT_STRING tensor for the text plugin. */
@@ -238,7 +237,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
       colorspace: options.colorspace ?? info.colorspace,
       encodedImageString: encoded,
     };
-    this.addValues([{ tag, metadata: pluginMetadata(PLUGIN_IMAGES, DATA_CLASS_BLOB_SEQUENCE), data: { image } }], step, options.wallTime);
+    this.addValues([{ tag, metadata: legacyMetadata(PLUGIN_IMAGES), data: { image } }], step, options.wallTime);
   }
 
   /**
@@ -553,6 +552,15 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
 
 function pluginMetadata(pluginName: string, dataClass: number): Record<string, unknown> {
   return { pluginData: { pluginName }, dataClass };
+}
+
+/**
+ * Metadata for legacy value forms (`histo`, `image`): plugin name only. TensorBoard's loaders
+ * synthesize the full metadata for these forms, but the Rust loader takes any metadata that
+ * sets a data class as authoritative, so none is set here.
+ */
+function legacyMetadata(pluginName: string): Record<string, unknown> {
+  return { pluginData: { pluginName } };
 }
 
 const TIME_ORIGIN = performance.timeOrigin;

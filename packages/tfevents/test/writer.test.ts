@@ -122,6 +122,8 @@ describe('SummaryWriter', () => {
     expect(raw[2]).toEqual({ wallTime: 2, step: 1, summary: { value: [{ tag: 'a', simpleValue: 2.5 }] } });
     expect(raw[3]).toMatchObject({ summary: { value: [{ tag: 't', metadata: { pluginData: { pluginName: 'text' } }, tensor: { dtype: 'DT_STRING', tensorShape: {} } }] } });
     expect(raw[4]).toMatchObject({ summary: { value: [{ tag: 'h', metadata: { pluginData: { pluginName: 'histograms' } } }] } });
+    // Legacy forms carry no data_class: TensorBoard's Rust loader would take one as authoritative.
+    expect((raw[4]!.summary as { value: Array<{ metadata: Record<string, unknown> }> }).value[0]!.metadata).not.toHaveProperty('dataClass');
   });
 
   it('rotates at maxFileSize to names that sort later, each file complete on its own', async () => {
