@@ -33,6 +33,8 @@ export class JsonAdapter implements FormatAdapter {
 
   deserialize(text: string): Value {
     checkInput(text, this.#limits, 'JSON');
+    // RFC 8259 §8.1 lets a parser ignore a byte order mark; editors on Windows add one.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -76,6 +76,7 @@ export class XmlAdapter implements FormatAdapter {
 
   deserialize(text: string): Value {
     checkInput(text, this.#limits, 'XML');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is allowed before the prolog
     // XML 1.0 §2.11: parsers see every CRLF or lone CR as LF.
     if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
     const doctype = /<!DOCTYPE/i.exec(text);

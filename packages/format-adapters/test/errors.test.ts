@@ -97,6 +97,10 @@ describe.each(adapters)('$name serialize rejects values outside the model with E
     expectError(() => new Ctor({ maxInputLength: -1 }), 'EINVAL');
   });
 
+  it('ignores one leading byte order mark', () => {
+    expect(adapter.deserialize(`\ufeff${adapter.serialize({ a: ['\ufeff'] })}`)).toEqual({ a: ['\ufeff'] });
+  });
+
   it('input over maxInputLength, and a non-string', () => {
     const Ctor = adapter.constructor as new (l: { maxInputLength: number }) => FormatAdapter;
     const small = new Ctor({ maxInputLength: 50 });
