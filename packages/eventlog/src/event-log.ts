@@ -643,8 +643,13 @@ export class EventLog implements AsyncDisposable {
           closeSync(fd);
         }
       } else {
-        const bytes = await this.#archivedBytes(seg);
-        result = scanBytes(bytes, probe, this.#interval);
+        try {
+          result = scanBytes(await this.#archivedBytes(seg), probe, this.#interval);
+        } catch (error) {
+          if (!(error instanceof StorageError) || error.code !== 'ECORRUPT') throw error;
+          report.problems.push({ segment: seg.fileName, offset: 0, reason: error.message });
+          continue;
+        }
       }
       report.recordsChecked += probe.count;
       const isTail = seg === this.#segments[this.#segments.length - 1] && this.readOnly && result.stop === 'incomplete';

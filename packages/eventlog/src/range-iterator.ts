@@ -100,7 +100,11 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   next(): Promise<IteratorResult<LogEvent>> {
     try {
       for (;;) {
-        if (this.#done) return Promise.resolve(DONE);
+        // Ids only grow: once end - 1 has been passed there is nothing left to wait for.
+        if (this.#done || this.#lastId >= this.#end - 1) {
+          this.#finish();
+          return Promise.resolve(DONE);
+        }
         const seg = this.#seg;
         if (seg === undefined) {
           const segs = this.#port.segments();
