@@ -23,7 +23,11 @@ export interface SchemaIssue {
 export interface SchemaValidatorOptions {
   /** Fill in `default` values from the schema while validating (mutates the value). */
   useDefaults?: boolean;
-  /** Reject unknown keywords and other schema mistakes (ajv strict mode). Default true. */
+  /**
+   * ajv strict mode. By default ajv's own defaults apply: unknown keywords and invalid
+   * schemas are rejected, questionable type combinations only logged. `true` also rejects
+   * those and `required` names that no `properties` entry defines.
+   */
   strict?: boolean;
   /** How many compiled schemas to keep (least recently compiled are dropped first). Default 256. */
   maxCached?: number;
@@ -50,7 +54,8 @@ export class SchemaValidator {
   readonly #maxCached: number;
 
   constructor(options: SchemaValidatorOptions = {}) {
-    const ajvOptions: AjvOptions = { allErrors: true, strict: options.strict ?? true, useDefaults: options.useDefaults ?? false };
+    const ajvOptions: AjvOptions = { allErrors: true, useDefaults: options.useDefaults ?? false };
+    if (options.strict !== undefined) ajvOptions.strict = options.strict;
     this.#ajv = new Ajv(ajvOptions);
     this.#ajv.addKeyword({
       keyword: 'modelType',

@@ -96,6 +96,9 @@ export class YamlAdapter implements FormatAdapter {
       indentSeq: true,
       lineWidth: 0, // never fold long lines: a one-field change stays a one-line diff
       minContentWidth: 0,
+      // Double-quoted strings as one JSON-style line: the library's multi-line form of a
+      // quoted string with blank lines and escaped spaces ("\n \n…") did not read back.
+      doubleQuotedAsJSON: true,
     });
   }
 

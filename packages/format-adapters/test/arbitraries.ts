@@ -16,10 +16,10 @@ export const NASTY_STRINGS = [
   '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf',
 ];
 
-const dense = fc.string({
-  unit: fc.constantFrom(' ', ' ', '\n', '\t', '\r', 'a', '1', '#', ':', '-', '<', '>', '&', ';', '"', "'", '\\', '$', '\u0000', '\u0085', '\ud800', 'é'),
-  maxLength: 12,
-});
+const denseUnit = fc.constantFrom(' ', ' ', '\n', '\t', '\r', 'a', '1', '#', ':', '-', '<', '>', '&', ';', '"', "'", '\\', '$', '\u0000', '\u0085', '\ud800', 'é');
+const dense = fc.string({ unit: denseUnit, maxLength: 12 });
+/** Longer multi-line text with runs of blanks: exercises block and folded-quote layouts. */
+const paragraph = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ' ', '\n', '\n', '\t', '-', '#', ':', '\\', '"'), maxLength: 120 });
 const spaces = fc.constantFrom('', '', '', ' ', '  ', '\n', '\t', ' \n');
 
 export const stringArb: fc.Arbitrary<string> = fc.oneof(
@@ -27,6 +27,7 @@ export const stringArb: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 16 }), // any code units, lone surrogates included
   fc.string({ unit: 'grapheme', maxLength: 8 }),
   dense,
+  paragraph,
   fc.tuple(spaces, fc.constantFrom(...NASTY_STRINGS), spaces).map(([a, b, c]) => a + b + c),
 );
 

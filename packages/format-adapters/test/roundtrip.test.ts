@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { json, xml, yaml, type FormatAdapter, type Value } from '../src/index.js';
-import { valueArb } from './arbitraries.js';
+import { keyArb, valueArb } from './arbitraries.js';
 
 // 100,000 runs per format is the acceptance bar and what CI runs; FORMAT_PROPERTY_RUNS
 // lowers it for a quick local loop. The seed makes any failure reproducible.
@@ -30,6 +30,11 @@ describe.each([json, xml, yaml])('$name round trip (fast-check)', (adapter) => {
     );
     console.log(`${adapter.name}: ${RUNS} round-trip runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }, 600_000);
+
+  it('long strings and long lines stay intact (no folding or wrapping)', () => {
+    const longText = fc.string({ unit: fc.constantFrom('a', ' ', ' ', '\n', '-', '#', ':', 'é', '\t'), minLength: 200, maxLength: 3000 });
+    fc.assert(fc.property(fc.dictionary(keyArb, longText, { maxKeys: 3, noNullPrototype: true }), (value) => roundTrips(adapter, value)), { numRuns: 300, seed: SEED });
+  });
 
   it('keeps -0, empty and one-element containers, __proto__ and empty keys', () => {
     const value: Value = JSON.parse('{"__proto__": {"": [], "0": {}, "one": [[]], "z": 1}}') as Value;

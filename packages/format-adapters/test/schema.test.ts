@@ -77,6 +77,12 @@ describe('SchemaValidator', () => {
     expect(again.check('x')).toHaveLength(1);
   });
 
+  it('accepts everyday schemas by default; strict: true adds ajv\'s stricter checks', () => {
+    const loose = { type: 'object', required: ['name'] };
+    expect(schemas.check(loose, {}).map((i) => i.path)).toEqual(['$.name']);
+    expect(() => new SchemaValidator({ strict: true }).compile(loose)).toThrow(/strictRequired/);
+  });
+
   it('rejects an invalid schema with EINVAL', () => {
     for (const bad of [{ type: 'strin' }, { minimum: 'x' }, { unknownKeyword: 1 }] as JsonSchema[]) {
       try {
