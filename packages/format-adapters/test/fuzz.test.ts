@@ -11,7 +11,7 @@ import { valueArb } from './arbitraries.js';
  * with ECORRUPT/EINVAL: never another exception, never a value it cannot write back.
  */
 const RUNS = Number(process.env.FORMAT_FUZZ_RUNS ?? 10_000);
-const SEED = 4242;
+const SEED = Number(process.env.FORMAT_FUZZ_SEED ?? 4242);
 
 /** Returns true when the text was accepted (and its value round-tripped). */
 function valueOrStorageError(adapter: FormatAdapter, text: string): boolean {

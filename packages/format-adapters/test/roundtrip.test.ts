@@ -7,7 +7,7 @@ import { keyArb, valueArb } from './arbitraries.js';
 // 100,000 runs per format is the acceptance bar and what CI runs; FORMAT_PROPERTY_RUNS
 // lowers it for a quick local loop. The seed makes any failure reproducible.
 const RUNS = Number(process.env.FORMAT_PROPERTY_RUNS ?? 100_000);
-const SEED = 20261121;
+const SEED = Number(process.env.FORMAT_PROPERTY_SEED ?? 20261121);
 
 function roundTrips(adapter: FormatAdapter, value: Value): void {
   const text = adapter.serialize(value);
