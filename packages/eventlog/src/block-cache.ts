@@ -9,6 +9,8 @@ export class BlockCache {
   readonly #lru: LRUCache<number, Uint8Array>;
   hits = 0;
   misses = 0;
+  /** Direct-mapped table of recently missed keys: the doorkeeper for admission. */
+  readonly #recent = new Float64Array(4096).fill(-1);
 
   constructor(maxBytes: number) {
     this.#lru = new LRUCache<number, Uint8Array>({ maxSize: Math.max(1, maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
@@ -23,6 +25,15 @@ export class BlockCache {
     if (b === undefined) this.misses++;
     else this.hits++;
     return b;
+  }
+
+  /** True if `key` missed recently too (so it is worth caching); remembers it otherwise. */
+  admit(key: number): boolean {
+    if (this.#lru.maxSize <= 1) return false;
+    const slot = (key ^ (key / 0x1_0000_0000)) & 4095;
+    if (this.#recent[slot] === key) return true;
+    this.#recent[slot] = key;
+    return false;
   }
 
   set(key: number, block: Uint8Array): void {

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from '@store/backend-core';
-import { viewOf } from './checksum.js';
-import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, readU32 } from './format.js';
-import { inspectRecord, recordId } from './record.js';
+import { recordCrc, viewOf } from './checksum.js';
+import { MAX_RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, readU32 } from './format.js';
 import type { Segment } from './segment.js';
 
 export interface LogEvent {
@@ -99,81 +98,122 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
 
   next(): Promise<IteratorResult<LogEvent>> {
     try {
-      for (;;) {
-        // Ids only grow: once end - 1 has been passed there is nothing left to wait for.
-        if (this.#done || this.#lastId >= this.#end - 1) {
-          this.#finish();
-          return Promise.resolve(DONE);
-        }
-        const seg = this.#seg;
-        if (seg === undefined) {
-          const segs = this.#port.segments();
-          if (segs.length > 0) {
-            this.#seek(segs);
-            continue;
-          }
-          const waiting = this.#atEnd();
-          if (waiting === undefined) return Promise.resolve(DONE);
-          return waiting;
-        }
-        const off = this.#pos - this.#base;
-        const chunk = this.#chunk;
-        const avail = this.#have - off;
-        if (avail >= RECORD_HEADER_SIZE) {
-          const total = RECORD_HEADER_SIZE + readU32(chunk, off + 8);
-          if (avail >= total) {
-            if (inspectRecord(this.#view, chunk, off, this.#have) <= 0) throw this.#corrupt(seg, 'record header or checksum mismatch');
-            const id = recordId(chunk, off);
-            if (id <= this.#lastId) throw this.#corrupt(seg, `record id ${id} out of order after ${this.#lastId}`);
-            this.#lastId = id;
-            this.#pos += total;
-            if (id < this.#start) continue;
-            if (id >= this.#end) {
-              this.#finish();
-              return Promise.resolve(DONE);
-            }
-            return Promise.resolve({ done: false, value: { id, data: chunk.subarray(off + RECORD_HEADER_SIZE, off + total) } });
-          }
-        }
-        if (this.#port.closed()) throw new StorageError('ECLOSED', 'event log is closed');
-        if (this.#pos < seg.size) {
-          const pending = this.#fill(seg);
-          if (pending !== undefined) return pending.then(() => this.next());
-          continue;
-        }
-        // This segment is exhausted as far as anyone knows.
-        if (seg.damage !== undefined) {
-          throw new StorageError('ECORRUPT', `segment is damaged: ${seg.damage.reason}`, { path: seg.fileName, offset: seg.damage.offset });
-        }
-        const segs = this.#port.segments();
-        const i = segs.indexOf(seg);
-        const next = i >= 0 ? segs[i + 1] : segs.find((s) => s.number > seg.number);
-        if (next !== undefined) {
-          if (!seg.sealed && this.#port.readOnly() && this.#port.catchUp()) continue;
-          this.#enter(next);
-          continue;
-        }
-        if (this.#port.readOnly() && this.#port.catchUp()) continue;
-        const waiting = this.#atEnd();
-        if (waiting === undefined) return Promise.resolve(DONE);
-        return waiting;
-      }
+      const r = this.#pull();
+      if (r === null) return Promise.resolve(DONE);
+      if (r instanceof Promise) return r.then(() => this.next());
+      return Promise.resolve({ done: false, value: r });
     } catch (error) {
       this.#finish();
       return Promise.reject(error);
     }
   }
 
+  /**
+   * Up to `max` events that can be had without waiting; an empty array means the next
+   * event needs I/O that must be awaited (or the end is reached): call next() then.
+   */
+  takeAvailable(max: number): LogEvent[] {
+    const out: LogEvent[] = [];
+    try {
+      while (out.length < max) {
+        const r = this.#pull();
+        if (r === null) break;
+        if (r instanceof Promise) {
+          this.#parked = r;
+          break;
+        }
+        out.push(r);
+      }
+    } catch (error) {
+      this.#finish();
+      throw error;
+    }
+    return out;
+  }
+
+  #parked: Promise<void> | undefined;
+
+  /**
+   * The next event, `null` at the end, or a promise to await before pulling again
+   * (an archive read, or a following iterator's wait for new events).
+   */
+  #pull(): LogEvent | null | Promise<void> {
+    if (this.#parked !== undefined) {
+      const parked = this.#parked;
+      this.#parked = undefined;
+      return parked;
+    }
+    for (;;) {
+      // Ids only grow: once end - 1 has been passed there is nothing left to wait for.
+      if (this.#done || this.#lastId >= this.#end - 1) {
+        this.#finish();
+        return null;
+      }
+      const seg = this.#seg;
+      if (seg === undefined) {
+        const segs = this.#port.segments();
+        if (segs.length > 0) {
+          this.#seek(segs);
+          continue;
+        }
+        return this.#atEnd();
+      }
+      const off = this.#pos - this.#base;
+      const chunk = this.#chunk;
+      const avail = this.#have - off;
+      if (avail >= RECORD_HEADER_SIZE) {
+        const view = this.#view;
+        const size = view.getUint32(off + 8);
+        const total = RECORD_HEADER_SIZE + size;
+        if (avail >= total) {
+          const hi = view.getUint32(off);
+          if (size > MAX_RECORD_DATA || hi > 0x1f_ffff || recordCrc(view, chunk, off, size) !== view.getUint32(off + 12)) {
+            throw this.#corrupt(seg, 'record header or checksum mismatch');
+          }
+          const id = hi * 0x1_0000_0000 + view.getUint32(off + 4);
+          if (id <= this.#lastId) throw this.#corrupt(seg, `record id ${id} out of order after ${this.#lastId}`);
+          this.#lastId = id;
+          this.#pos += total;
+          if (id < this.#start) continue;
+          if (id >= this.#end) {
+            this.#finish();
+            return null;
+          }
+          return { id, data: new Uint8Array(chunk.buffer, chunk.byteOffset + off + RECORD_HEADER_SIZE, size) };
+        }
+      }
+      if (this.#port.closed()) throw new StorageError('ECLOSED', 'event log is closed');
+      if (this.#pos < seg.size) {
+        const pending = this.#fill(seg);
+        if (pending !== undefined) return pending;
+        continue;
+      }
+      // This segment is exhausted as far as anyone knows.
+      if (seg.damage !== undefined) {
+        throw new StorageError('ECORRUPT', `segment is damaged: ${seg.damage.reason}`, { path: seg.fileName, offset: seg.damage.offset });
+      }
+      const segs = this.#port.segments();
+      const i = segs.indexOf(seg);
+      const next = i >= 0 ? segs[i + 1] : segs.find((s) => s.number > seg.number);
+      if (next !== undefined) {
+        if (!seg.sealed && this.#port.readOnly() && this.#port.catchUp()) continue;
+        this.#enter(next);
+        continue;
+      }
+      if (this.#port.readOnly() && this.#port.catchUp()) continue;
+      return this.#atEnd();
+    }
+  }
+
   /** At the current end of the log: finish, or (following) wait and look again. */
-  #atEnd(): Promise<IteratorResult<LogEvent>> | undefined {
+  #atEnd(): Promise<void> | null {
     if (!this.#follow) {
       this.#finish();
-      return undefined;
+      return null;
     }
     return sleep(this.#pollMs, undefined, { signal: this.#signal }).then(
       () => {
         if (this.#port.readOnly()) this.#port.catchUp();
-        return this.next();
       },
       (error: unknown) => {
         this.#finish();

@@ -1,0 +1,305 @@
+/**
+ * 100-byte events, our log beside the raw limit measured in the same run:
+ * - append limit: the same record bytes (16-byte header + data) copied into a 64 KiB buffer
+ *   and written with fs.writeSync when it fills — no index, no CRC;
+ * - read limit: the same file read in 1 MiB chunks, walking record lengths (no CRC);
+ * - random-read limit: one pread of one record at a known offset;
+ * - fsync limit: write 100 bytes + fdatasync, in a loop (the machine's fsync rate).
+ * Run: `npx tsx bench/index.ts` (BENCH_QUICK=1 for a smoke run).
+ */
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { quick, runBenchmarks } from '@store/bench-harness';
+import { EventLog } from '../src/index.js';
+
+const EVENT = 100;
+const RECORD = 16 + EVENT;
+const APPENDS_PER_RUN = quick ? 100_000 : 1_000_000;
+const BATCH = 1000;
+const BIG_LOG = quick ? 1_000_000 : 10_000_000;
+const SCAN = quick ? 200_000 : 2_000_000;
+const GETS_PER_RUN = quick ? 20_000 : 200_000;
+const ROTATE_AT = 64 * 1024 * 1024;
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'eventlog-bench-'));
+const events: Buffer[] = Array.from({ length: BATCH }, (_, i) => Buffer.alloc(EVENT, i & 0xff));
+
+/** Buffered writeSync of the same record bytes, rotating files at the same size as the log. */
+class RawAppender {
+  readonly #buf = Buffer.allocUnsafe(64 * 1024);
+  #len = 0;
+  #fd: number;
+  #pos = 0;
+  #file: string;
+  constructor(file: string) {
+    this.#file = file;
+    this.#fd = openSync(file, 'w');
+  }
+  append(id: number, data: Buffer): void {
+    if (this.#len + RECORD > this.#buf.length) this.flush();
+    const b = this.#buf;
+    const o = this.#len;
+    b.writeUInt32BE(Math.floor(id / 0x1_0000_0000), o);
+    b.writeUInt32BE(id >>> 0, o + 4);
+    b.writeUInt32BE(data.length, o + 8);
+    data.copy(b, o + 16);
+    this.#len = o + 16 + data.length;
+  }
+  flush(): void {
+    let done = 0;
+    while (done < this.#len) done += writeSync(this.#fd, this.#buf, done, this.#len - done, this.#pos + done);
+    this.#pos += this.#len;
+    this.#len = 0;
+    if (this.#pos >= ROTATE_AT) {
+      closeSync(this.#fd);
+      this.#fd = openSync(this.#file, 'w');
+      this.#pos = 0;
+    }
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
+}
+
+// ---------------------------------------------------------------- batched appends
+
+let raw: RawAppender;
+let rawId = 0;
+let batchLog: EventLog;
+let singleLog: EventLog;
+
+async function trim(log: EventLog): Promise<void> {
+  // Keep disk use flat across runs: drop sealed segments (outside the appended data path).
+  await log.deleteRange(0, log.nextId);
+}
+
+// ---------------------------------------------------------------- reads
+
+const scanDir = path.join(root, 'scan');
+const rawScanFile = path.join(root, 'scan.raw');
+const bigDir = path.join(root, 'big');
+let bigLog: EventLog;
+let rawBigFd = -1;
+
+async function buildLog(dir: string, count: number, rawFile: string): Promise<void> {
+  const log = await EventLog.open(dir);
+  const rawOut = new RawAppender(rawFile);
+  const batch: Buffer[] = events;
+  for (let id = 0; id < count; id += BATCH) {
+    const n = Math.min(BATCH, count - id);
+    await log.appendBatchWithIds(id, n === BATCH ? batch : batch.slice(0, n));
+    for (let i = 0; i < n; i++) rawOut.append(id + i, batch[i]!);
+  }
+  rawOut.close();
+  await log.close();
+}
+
+function rawScan(file: string): number {
+  const fd = openSync(file, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let count = 0;
+  let pos = 0;
+  let carry = 0;
+  for (;;) {
+    const n = readSync(fd, chunk, carry, chunk.length - carry, pos);
+    if (n === 0) break;
+    pos += n;
+    const have = carry + n;
+    let off = 0;
+    while (off + 16 <= have) {
+      const total = 16 + chunk.readUInt32BE(off + 8);
+      if (off + total > have) break;
+      count++;
+      off += total;
+    }
+    carry = have - off;
+    chunk.copy(chunk, 0, off, have);
+  }
+  closeSync(fd);
+  return count;
+}
+
+let seed = 12345;
+const random = (): number => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x80000000;
+};
+
+// ---------------------------------------------------------------- durable appends
+
+let durableLog: EventLog;
+let alwaysLog: EventLog;
+let fsyncFd = -1;
+let lastSyncs = 0;
+
+await runBenchmarks('eventlog', [
+  {
+    title: 'batched appends, 100 B events',
+    unit: 'events',
+    baseline: 'raw writeSync limit',
+    cases: [
+      {
+        name: 'raw writeSync limit',
+        setup: () => (raw = new RawAppender(path.join(root, 'raw-append'))),
+        run: () => {
+          for (let i = 0; i < APPENDS_PER_RUN; i++) raw.append(rawId++, events[i % BATCH]!);
+          raw.flush();
+          return APPENDS_PER_RUN;
+        },
+        teardown: () => raw.close(),
+      },
+      {
+        name: 'appendBatchWithIds (1000/batch)',
+        setup: async () => (batchLog = await EventLog.open(path.join(root, 'batch'), { maxFileSize: ROTATE_AT })),
+        run: async () => {
+          for (let i = 0; i < APPENDS_PER_RUN; i += BATCH) await batchLog.appendBatchWithIds(batchLog.nextId, events);
+          await batchLog.flush();
+          await trim(batchLog);
+          return APPENDS_PER_RUN;
+        },
+        teardown: () => batchLog.close(),
+      },
+    ],
+    targets: { 'appendBatchWithIds (1000/batch)': { minRatio: 0.7, minOpsPerSec: 2_000_000 } },
+  },
+  {
+    title: 'single append calls, durability none',
+    unit: 'events',
+    baseline: 'raw writeSync limit',
+    cases: [
+      {
+        name: 'raw writeSync limit',
+        setup: () => (raw = new RawAppender(path.join(root, 'raw-append-2'))),
+        run: () => {
+          for (let i = 0; i < APPENDS_PER_RUN; i++) raw.append(rawId++, events[i % BATCH]!);
+          raw.flush();
+          return APPENDS_PER_RUN;
+        },
+        teardown: () => raw.close(),
+      },
+      {
+        name: 'await append() per event',
+        setup: async () => (singleLog = await EventLog.open(path.join(root, 'single'), { maxFileSize: ROTATE_AT })),
+        run: async () => {
+          for (let i = 0; i < APPENDS_PER_RUN; i++) await singleLog.append(events[i % BATCH]!);
+          await singleLog.flush();
+          await trim(singleLog);
+          return APPENDS_PER_RUN;
+        },
+        teardown: () => singleLog.close(),
+      },
+    ],
+    targets: { 'await append() per event': { minOpsPerSec: 1_000_000 } },
+  },
+  {
+    title: 'sequential read',
+    unit: 'events',
+    baseline: 'raw chunked read limit',
+    cases: [
+      {
+        name: 'raw chunked read limit',
+        setup: () => buildLog(scanDir, SCAN, rawScanFile),
+        run: () => rawScan(rawScanFile),
+      },
+      {
+        name: 'iterRange (CRC checked)',
+        run: async () => {
+          const log = await EventLog.open(scanDir, { readOnly: true });
+          let n = 0;
+          for await (const e of log.iterRange(0)) n += e.data.length === EVENT ? 1 : 0;
+          await log.close();
+          return n;
+        },
+      },
+    ],
+    targets: { 'iterRange (CRC checked)': { minOpsPerSec: 5_000_000 } },
+  },
+  {
+    title: `random get, ${BIG_LOG.toLocaleString('en')}-event log`,
+    unit: 'gets',
+    baseline: 'raw pread limit',
+    cases: [
+      {
+        name: 'raw pread limit',
+        setup: async () => {
+          await buildLog(bigDir, BIG_LOG, path.join(root, 'big.raw'));
+          rawBigFd = openSync(path.join(root, 'big.raw'), 'r');
+        },
+        run: () => {
+          // The raw file rotated at 64 MiB, so only the last part is on disk: read inside it.
+          const buf = Buffer.allocUnsafe(RECORD);
+          const records = Math.floor(ROTATE_AT / RECORD) - 1;
+          for (let i = 0; i < GETS_PER_RUN; i++) readSync(rawBigFd, buf, 0, RECORD, Math.floor(random() * records) * RECORD);
+          return GETS_PER_RUN;
+        },
+        teardown: () => closeSync(rawBigFd),
+      },
+      {
+        name: 'get(id)',
+        setup: async () => (bigLog = await EventLog.open(bigDir, { readOnly: true })),
+        run: async () => {
+          for (let i = 0; i < GETS_PER_RUN; i++) await bigLog.get(Math.floor(random() * BIG_LOG));
+          return GETS_PER_RUN;
+        },
+        teardown: () => bigLog.close(),
+      },
+    ],
+    targets: { 'get(id)': { minOpsPerSec: 300_000 } },
+  },
+  {
+    title: 'durable appends (batch = group commit)',
+    unit: 'ops',
+    baseline: 'machine fsync rate (write 100 B + fdatasync)',
+    cases: [
+      {
+        name: 'machine fsync rate (write 100 B + fdatasync)',
+        setup: () => (fsyncFd = openSync(path.join(root, 'fsync-probe'), 'w')),
+        run: () => {
+          for (let i = 0; i < 20; i++) {
+            writeSync(fsyncFd, events[0]!, 0, EVENT, i * EVENT);
+            fdatasyncSync(fsyncFd);
+          }
+          return 20;
+        },
+        teardown: () => closeSync(fsyncFd),
+      },
+      {
+        name: "events/s, durability 'batch', 1000 appends in flight",
+        setup: async () => (durableLog = await EventLog.open(path.join(root, 'durable'), { durability: 'batch' })),
+        run: async () => {
+          const pending: Promise<number>[] = [];
+          for (let i = 0; i < BATCH; i++) pending.push(durableLog.append(events[i]!));
+          await Promise.all(pending);
+          return BATCH;
+        },
+      },
+      {
+        name: "fsyncs/s, durability 'batch' (same workload)",
+        setup: async () => (lastSyncs = (await durableLog.stats()).syncs),
+        run: async () => {
+          const pending: Promise<number>[] = [];
+          for (let i = 0; i < BATCH; i++) pending.push(durableLog.append(events[i]!));
+          await Promise.all(pending);
+          const { syncs } = await durableLog.stats();
+          const done = syncs - lastSyncs;
+          lastSyncs = syncs;
+          return done;
+        },
+        teardown: () => durableLog.close(),
+      },
+      {
+        name: "events/s, durability 'always', one at a time",
+        setup: async () => (alwaysLog = await EventLog.open(path.join(root, 'always'), { durability: 'always' })),
+        run: async () => {
+          for (let i = 0; i < 20; i++) await alwaysLog.append(events[i]!);
+          return 20;
+        },
+        teardown: () => alwaysLog.close(),
+      },
+    ],
+  },
+]);
+
+rmSync(root, { recursive: true, force: true });
