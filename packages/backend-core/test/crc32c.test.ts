@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { crc32c, maskCrc32c, maskedCrc32c, unmaskCrc32c } from '../src/index.js';
+import { crc32c as nativeCrc32c } from '@node-rs/crc32';
+import { crc32cTable } from '../src/crc32c.js';
+import { crc32c, crc32cRange, maskCrc32c, maskedCrc32c, unmaskCrc32c } from '../src/index.js';
 
 describe('CRC32C', () => {
   test('known vectors', () => {
@@ -37,6 +39,28 @@ describe('CRC32C', () => {
         expect(unmaskCrc32c(maskCrc32c(crc))).toBe(crc);
       }),
       { numRuns: 5000, seed: 7 },
+    );
+  });
+
+  test('the table path equals the native one at every length across the switch, at any offset', () => {
+    const data = new Uint8Array(1200 + 7).map((_, i) => (i * 2654435761) >>> 24);
+    for (let length = 0; length <= 1200; length++) {
+      const offset = length % 7;
+      const native = nativeCrc32c(Buffer.from(data.buffer, offset, length), 0) >>> 0;
+      expect(crc32cTable(data, offset, offset + length)).toBe(native);
+      expect(crc32cRange(data, offset, offset + length)).toBe(native);
+      expect(crc32c(data.subarray(offset, offset + length))).toBe(native);
+    }
+  });
+
+  test('property: both paths agree for random bytes and initial values', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 0, max: 0xffffffff }), (bytes, initial) => {
+        const native = nativeCrc32c(Buffer.from(bytes), initial) >>> 0;
+        expect(crc32cTable(bytes, 0, bytes.length, initial)).toBe(native);
+        expect(crc32c(bytes, initial)).toBe(native);
+      }),
+      { numRuns: 1000, seed: 99 },
     );
   });
 });
