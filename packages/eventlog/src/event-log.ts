@@ -136,7 +136,7 @@ export class EventLog implements AsyncDisposable {
   #appender: Appender | undefined;
   #nextId = 0;
   #closed = false;
-  #recovery: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [] };
+  #recovery: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [], repaired: [] };
   #syncs = 0;
   #waiting: Waiter[] = [];
   #commitScheduled = false;
@@ -213,7 +213,7 @@ export class EventLog implements AsyncDisposable {
     for (const seg of this.#segments) if (seg.sealed && seg.local && report.rebuiltIndexes.includes(seg.indexName)) this.#queue(() => this.#persistIndex(seg));
     this.#meta.clean = false;
     await this.#queue(() => this.#writeMeta());
-    if (repair) await this.repair();
+    if (repair) this.#recovery.repaired = (await this.repair()).problems;
   }
 
   #openAppender(seg: Segment): void {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { StorageError, isStorageError } from '@store/backend-core';
 import { SEGMENT_HEADER_SIZE, parseSegmentFileName } from './format.js';
 import type { Meta, SegmentRecord } from './meta.js';
+import type { RepairProblem } from './repair.js';
 import { Segment, findValidRecordAfter, openSegmentFile, scanSegment } from './segment.js';
 import { SparseIndex } from './sparse-index.js';
 
@@ -16,6 +17,8 @@ export interface RecoveryReport {
   damaged: { segment: string; offset: number; reason: string }[];
   /** Segment files below `firstSegment` left behind by an interrupted deleteRange. */
   leftovers: string[];
+  /** What `open(dir, { repair: true })` fixed. */
+  repaired: RepairProblem[];
 }
 
 export interface LoadOptions {
@@ -32,7 +35,7 @@ export interface LoadOptions {
  * are trusted without a scan; anything else is scanned record by record.
  */
 export function loadSegments(dir: string, meta: Meta, fileNames: string[], options: LoadOptions): { segments: Segment[]; report: RecoveryReport } {
-  const report: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [] };
+  const report: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [], repaired: [] };
   const local = new Set<number>();
   for (const name of fileNames) {
     const n = parseSegmentFileName(name);
