@@ -1,4 +1,5 @@
-import { maskedCrc32cRange, maskedLengthCrc, writeU64LE, crc32cJs } from './crc.js';
+import { crc32cRange } from '@store/backend-core';
+import { maskedCrc32cRange, maskedLengthCrc, writeU64LE } from './crc.js';
 import { FOOTER_BYTES, HEADER_BYTES, MAX_PAYLOAD_BYTES, RECORD_OVERHEAD } from './format.js';
 import { maskCrc32c } from '@store/backend-core';
 
@@ -50,7 +51,7 @@ export function parseRecord(buf: Buffer, pos: number, end: number, span: RecordS
   const lo = u32(buf, pos);
   const hi = u32(buf, pos + 4);
   const storedLengthCrc = u32(buf, pos + 8);
-  const expected = hi === 0 && lo < 0x10000 ? maskedLengthCrc(lo) : maskCrc32c(crc32cJs(buf, pos, pos + 8));
+  const expected = hi === 0 && lo < 0x10000 ? maskedLengthCrc(lo) : maskCrc32c(crc32cRange(buf, pos, pos + 8));
   if (storedLengthCrc !== expected) return RECORD_BAD_LENGTH;
   if (hi !== 0 || lo > MAX_PAYLOAD_BYTES) return RECORD_BAD_LENGTH;
   const total = lo + RECORD_OVERHEAD;
@@ -70,7 +71,7 @@ export function parseRecord(buf: Buffer, pos: number, end: number, span: RecordS
 /** True if a record header with a valid length CRC starts at `pos`. */
 export function validHeaderAt(buf: Buffer, pos: number, end: number): boolean {
   if (end - pos < HEADER_BYTES) return false;
-  return buf.readUInt32LE(pos + 8) === maskCrc32c(crc32cJs(buf, pos, pos + 8)) && buf.readUInt32LE(pos + 4) === 0 && buf.readUInt32LE(pos) <= MAX_PAYLOAD_BYTES;
+  return buf.readUInt32LE(pos + 8) === maskCrc32c(crc32cRange(buf, pos, pos + 8)) && buf.readUInt32LE(pos + 4) === 0 && buf.readUInt32LE(pos) <= MAX_PAYLOAD_BYTES;
 }
 
 /** Little-endian u32 without Buffer's argument checks (callers guarantee the bounds). */
