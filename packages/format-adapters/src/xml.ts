@@ -104,6 +104,8 @@ export class XmlAdapter implements FormatAdapter {
     if (roots.length !== 1 || root === undefined || isText(root) || tagOf(root) !== XML_ROOT) {
       throw corrupt('XML', `expected exactly one <${XML_ROOT}> root element`);
     }
+    const rootAttrs = (root[':@'] ?? {}) as Record<string, string>;
+    if (rootAttrs.key !== undefined || rootAttrs['key-encoding'] !== undefined) throw corrupt('XML', `the <${XML_ROOT}> root has no key`);
     return decodeElement(root, [], this.#limits.maxDepth + 1);
   }
 }

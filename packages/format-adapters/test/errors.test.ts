@@ -198,6 +198,7 @@ describe('XML deserialize errors', () => {
     ['<value type="bigint">1.5</value>', /invalid bigint/],
     ['<value type="bytes">***</value>', /invalid bytes/],
     ['<value type="float">1</value>', /unknown type/],
+    ['<value key="k">1</value>', /root has no key/],
     ['<value color="red">x</value>', /unexpected attribute/],
     ['<value type="array"><x>1</x></value>', /array items/],
     ['<value type="array"><item key="k">1</item></value>', /array items/],
