@@ -3,15 +3,16 @@
  * - append limit: the same record bytes (16-byte header + data) copied into a 64 KiB buffer
  *   and written with fs.writeSync when it fills — no index, no CRC;
  * - read limit: the same file read in 1 MiB chunks, walking record lengths (no CRC);
- * - random-read limit: one pread of one record at a known offset;
+ * - random-read limit: one pread of one record at its known offset in the same segment files
+ *   (the records are fixed-size here, so no index is needed);
  * - fsync limit: write 100 bytes + fdatasync, in a loop (the machine's fsync rate).
  * Run: `npx tsx bench/index.ts` (BENCH_QUICK=1 for a smoke run).
  */
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { quick, runBenchmarks } from '@store/bench-harness';
-import { EventLog } from '../src/index.js';
+import { DEFAULT_MAX_FILE_SIZE, EventLog, SEGMENT_HEADER_SIZE } from '../src/index.js';
 
 const EVENT = 100;
 const RECORD = 16 + EVENT;
@@ -81,7 +82,7 @@ const scanDir = path.join(root, 'scan');
 const rawScanFile = path.join(root, 'scan.raw');
 const bigDir = path.join(root, 'big');
 let bigLog: EventLog;
-let rawBigFd = -1;
+let bigFds: number[] = [];
 
 async function buildLog(dir: string, count: number, rawFile: string): Promise<void> {
   const log = await EventLog.open(dir);
@@ -225,16 +226,23 @@ await runBenchmarks('eventlog', [
         name: 'raw pread limit',
         setup: async () => {
           await buildLog(bigDir, BIG_LOG, path.join(root, 'big.raw'));
-          rawBigFd = openSync(path.join(root, 'big.raw'), 'r');
+          rmSync(path.join(root, 'big.raw'));
+          // Same files as get(id) reads: fixed-size records, so each id's offset is computable.
+          bigFds = readdirSync(bigDir)
+            .filter((n) => n.endsWith('.log'))
+            .sort()
+            .map((n) => openSync(path.join(bigDir, n), 'r'));
         },
         run: () => {
-          // The raw file rotated at 64 MiB, so only the last part is on disk: read inside it.
           const buf = Buffer.allocUnsafe(RECORD);
-          const records = Math.floor(ROTATE_AT / RECORD) - 1;
-          for (let i = 0; i < GETS_PER_RUN; i++) readSync(rawBigFd, buf, 0, RECORD, Math.floor(random() * records) * RECORD);
+          const perSegment = Math.floor((DEFAULT_MAX_FILE_SIZE - SEGMENT_HEADER_SIZE) / RECORD);
+          for (let i = 0; i < GETS_PER_RUN; i++) {
+            const id = Math.floor(random() * BIG_LOG);
+            readSync(bigFds[Math.floor(id / perSegment)]!, buf, 0, RECORD, SEGMENT_HEADER_SIZE + (id % perSegment) * RECORD);
+          }
           return GETS_PER_RUN;
         },
-        teardown: () => closeSync(rawBigFd),
+        teardown: () => bigFds.forEach((fd) => closeSync(fd)),
       },
       {
         name: 'get(id)',

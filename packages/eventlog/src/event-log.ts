@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { constants as fsConstants, closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   FileLock,
@@ -10,7 +10,7 @@ import {
   type StorageBackend,
 } from '@store/backend-core';
 import { Appender } from './appender.js';
-import { BlockCache } from './block-cache.js';
+import { BlockCache, blockOf, type Block } from './block-cache.js';
 import { recordCrc, viewOf } from './checksum.js';
 import {
   DEFAULT_BLOCK_CACHE_SIZE,
@@ -146,7 +146,7 @@ export class EventLog implements AsyncDisposable {
   #background: Promise<void> = Promise.resolve();
   #backgroundError: unknown;
   #archiveBytes = new Map<number, Promise<Uint8Array>>();
-  #scratch = Buffer.allocUnsafeSlow(16 * 1024);
+  #scratch: Block = blockOf(new Uint8Array(16 * 1024));
 
   private constructor(directory: string, options: EventLogOptions, meta: Meta) {
     this.directory = directory;
@@ -512,19 +512,19 @@ export class EventLog implements AsyncDisposable {
     const start = seg.index.offsets[entry]!;
     if (complete) {
       const cached = this.#cache.get(key);
-      if (cached !== undefined) return findInBlock(cached, cached.length, seg, start, id);
+      if (cached !== undefined) return findInBlock(cached, cached.bytes.length, seg, start, id);
     }
     const end = entry + 1 < seg.index.length ? seg.index.offsets[entry + 1]! : seg.size;
     const length = end - start;
     this.#ensureWritten(seg, end);
-    let block: Buffer;
+    let block: Block;
     if (complete && this.#cache.admit(key)) {
-      block = Buffer.allocUnsafeSlow(length);
+      block = blockOf(new Uint8Array(length));
     } else {
-      if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, this.#scratch.length * 2));
+      if (this.#scratch.bytes.length < length) this.#scratch = blockOf(new Uint8Array(Math.max(length, this.#scratch.bytes.length * 2)));
       block = this.#scratch;
     }
-    const n = readFully(this.#readFd(seg), block, 0, length, start);
+    const n = readFully(this.#readFd(seg), block.bytes, 0, length, start);
     if (n < length) {
       throw new StorageError('ECORRUPT', `segment is shorter than expected (${start + n} < ${end})`, { path: seg.fileName, offset: start + n });
     }
@@ -541,10 +541,10 @@ export class EventLog implements AsyncDisposable {
     if (block === undefined) {
       const start = seg.index.offsets[entry]!;
       const end = entry + 1 < seg.index.length ? seg.index.offsets[entry + 1]! : seg.size;
-      block = await this.#readArchivedRange(seg, start, end - start);
+      block = blockOf(await this.#readArchivedRange(seg, start, end - start));
       this.#cache.set(key, block);
     }
-    return findInBlock(block, block.length, seg, seg.index.offsets[entry]!, id);
+    return findInBlock(block, block.bytes.length, seg, seg.index.offsets[entry]!, id);
   }
 
   /** Id of the oldest event still in the log (archived ones included); undefined when empty. */
@@ -836,7 +836,7 @@ export class EventLog implements AsyncDisposable {
   #readFd(seg: Segment): number {
     if (seg.readFd < 0) {
       try {
-        seg.readFd = openSync(path.join(this.directory, seg.fileName), 'r');
+        seg.readFd = openForReading(path.join(this.directory, seg.fileName));
       } catch (error) {
         throw fromNodeError(error, seg.fileName, 'open segment');
       }
@@ -952,8 +952,8 @@ export class EventLog implements AsyncDisposable {
 }
 
 /** Finds `id` in `block[0, end)`, which starts at segment offset `base`; verifies only that record. */
-function findInBlock(block: Uint8Array, end: number, seg: Segment, base: number, id: number): Uint8Array {
-  const view = viewOf(block);
+function findInBlock(block: Block, end: number, seg: Segment, base: number, id: number): Uint8Array {
+  const { bytes, view } = block;
   let off = 0;
   while (off + RECORD_HEADER_SIZE <= end) {
     const hi = view.getUint32(off);
@@ -961,12 +961,11 @@ function findInBlock(block: Uint8Array, end: number, seg: Segment, base: number,
     const size = view.getUint32(off + 8);
     if (hi > 0x1f_ffff || off + RECORD_HEADER_SIZE + size > end) break;
     if (rid === id) {
-      if (recordCrc(view, block, off, size) !== view.getUint32(off + 12)) {
+      if (recordCrc(view, bytes, off, size) !== view.getUint32(off + 12)) {
         throw new StorageError('ECORRUPT', `record ${id} fails its checksum`, { path: seg.fileName, offset: base + off });
       }
-      const data = Buffer.allocUnsafe(size);
-      data.set(block.subarray(off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + size));
-      return data;
+      // A copy: blocks are shared through the cache (or reused as scratch).
+      return Uint8Array.prototype.slice.call(bytes, off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + size);
     }
     if (rid > id) throw notFound(id);
     off += RECORD_HEADER_SIZE + size;
@@ -999,6 +998,16 @@ function listDir(dir: string, missingOk: boolean): string[] {
   } catch (error) {
     if (missingOk && (error as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError('ENOENT', 'no event log here', { path: dir });
     throw fromNodeError(error, dir, 'list log directory');
+  }
+}
+
+/** O_NOATIME spares the kernel an atime update per read (not allowed on others' files: then plain). */
+function openForReading(file: string): number {
+  try {
+    return openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOATIME ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    return openSync(file, 'r');
   }
 }
 

@@ -42,7 +42,7 @@ describe('recovery on open', () => {
     expect(recovery.truncated).toEqual([{ segment: 'events-00000000.log', offset: expect.any(Number), droppedBytes: 14 }]);
     expect(await log.newestEventId()).toBe(49);
     await log.append(enc('next'));
-    expect(await log.get(50)).toEqual(Buffer.from('next'));
+    expect(Buffer.from(await log.get(50)).toString()).toBe('next');
     await log.close();
   });
 
