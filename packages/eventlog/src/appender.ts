@@ -3,6 +3,7 @@ import { fromNodeError } from '@store/backend-core';
 import { viewOf } from './checksum.js';
 import { RECORD_HEADER_SIZE } from './format.js';
 import { sealRecord, writeRecordHeader } from './record.js';
+import { WasmCrc } from './wasm-crc.js';
 
 /**
  * Encodes records into one reusable buffer and writes it to the active segment with a
@@ -14,16 +15,17 @@ export class Appender {
   name: string;
   /** Bytes of the segment already handed to the OS. */
   fileSize: number;
+  /** The write buffer lives in WebAssembly memory: checksums are filled in at flush, in one call. */
+  readonly #crc: WasmCrc;
   readonly #buf: Buffer;
-  readonly #view: DataView;
   #len = 0;
 
   constructor(fd: number, name: string, fileSize: number, bufferSize: number) {
     this.fd = fd;
     this.name = name;
     this.fileSize = fileSize;
-    this.#buf = Buffer.allocUnsafeSlow(bufferSize);
-    this.#view = viewOf(this.#buf);
+    this.#crc = new WasmCrc(bufferSize);
+    this.#buf = this.#crc.data.subarray(0, bufferSize);
   }
 
   get buffered(): number {
@@ -45,7 +47,6 @@ export class Appender {
     const off = this.#len;
     writeRecordHeader(buf, off, id, size);
     buf.set(data, off + RECORD_HEADER_SIZE);
-    sealRecord(this.#view, buf, off);
     this.#len = off + total;
   }
 
@@ -63,6 +64,7 @@ export class Appender {
     if (this.#len === 0) return;
     const len = this.#len;
     this.#len = 0;
+    this.#crc.sealRecords(len);
     this.#writeAll(this.#buf, len);
   }
 

@@ -8,7 +8,7 @@ import { crc32c } from '@store/backend-core';
  */
 const NATIVE_THRESHOLD = 512;
 
-const TABLE = buildTable();
+export const TABLE = buildTable();
 
 function buildTable(): Int32Array {
   const t = new Int32Array(256 * 16);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from '@store/backend-core';
 import { recordCrc, viewOf } from './checksum.js';
+import { verifiedPrefix } from './wasm-crc.js';
 import { MAX_RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, readU32 } from './format.js';
 import type { Segment } from './segment.js';
 
@@ -50,6 +51,8 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #view = viewOf(EMPTY);
   #base = SEGMENT_HEADER_SIZE;
   #have = 0;
+  /** Chunk bytes [0, #verified) hold complete records whose checksums were verified. */
+  #verified = 0;
   #lastId = -1;
   #done = false;
 
@@ -87,6 +90,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     this.#seg = seg;
     this.#chunk = EMPTY;
     this.#have = 0;
+    this.#verified = 0;
     let pos = SEGMENT_HEADER_SIZE;
     if (seg !== undefined && seg.index.length > 0) {
       const e = seg.index.floor(this.#start);
@@ -167,7 +171,8 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
         const total = RECORD_HEADER_SIZE + size;
         if (avail >= total) {
           const hi = view.getUint32(off);
-          if (size > MAX_RECORD_DATA || hi > 0x1f_ffff || recordCrc(view, chunk, off, size) !== view.getUint32(off + 12)) {
+          // Records below #verified were checked in one WebAssembly pass when the chunk was read.
+          if (off + total > this.#verified && (size > MAX_RECORD_DATA || hi > 0x1f_ffff || recordCrc(view, chunk, off, size) !== view.getUint32(off + 12))) {
             throw this.#corrupt(seg, 'record header or checksum mismatch');
           }
           const id = hi * 0x1_0000_0000 + view.getUint32(off + 4);
@@ -251,6 +256,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     this.#view = viewOf(chunk);
     this.#base = this.#pos;
     this.#have = have;
+    this.#verified = verifiedPrefix(chunk, 0, have, MAX_RECORD_DATA);
   }
 
   #corrupt(seg: Segment, reason: string): StorageError {
@@ -260,6 +266,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #finish(): void {
     this.#done = true;
     this.#chunk = EMPTY;
+    this.#verified = 0;
   }
 
   return(): Promise<IteratorResult<LogEvent>> {
