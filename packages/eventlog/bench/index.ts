@@ -214,6 +214,16 @@ await runBenchmarks('eventlog', [
           return n;
         },
       },
+      {
+        name: 'iterBatches (CRC checked)',
+        run: async () => {
+          const log = await EventLog.open(scanDir, { readOnly: true });
+          let n = 0;
+          for await (const batch of log.iterBatches(0)) n += batch.length;
+          await log.close();
+          return n;
+        },
+      },
     ],
     targets: { 'iterRange (CRC checked)': { minOpsPerSec: 5_000_000 } },
   },
