@@ -392,19 +392,38 @@ export class EventLog implements AsyncDisposable {
     const appender = this.#appender!;
     const old = this.#segments[this.#segments.length - 1]!;
     appender.flush();
-    // Sealed segments are always durable, whatever the mode: recovery relies on only
-    // the last segment ever having a torn tail.
+    old.sealed = true;
+    this.#appender = undefined;
+    if (this.durability === 'none') {
+      // Sealed segments are made durable too, but off the append path: with no durability
+      // promised, appends need not wait for hundreds of MiB to reach the disk.
+      const fd = appender.fd;
+      this.#startSegment(old.number + 1);
+      this.#queue(async () => {
+        await new Promise<void>((resolve, reject) => appender.syncLater((error) => (error === null ? resolve() : reject(error))));
+        this.#syncs++;
+        this.#retireFd(fd);
+        await this.#persistIndex(old);
+        await this.#writeMeta();
+      });
+      return;
+    }
+    // Durable modes: appends waiting for a group commit on this segment are covered by
+    // this fsync, and recovery can rely on only the last segment having a torn tail.
     appender.syncNow();
     this.#syncs++;
-    old.sealed = true;
-    if (this.#commitRunning) this.#retiredFds.push(appender.fd);
-    else appender.close();
-    this.#appender = undefined;
+    this.#retireFd(appender.fd);
     this.#startSegment(old.number + 1);
     this.#queue(async () => {
       await this.#persistIndex(old);
       await this.#writeMeta();
     });
+  }
+
+  /** Closes a sealed segment's write fd, after any fdatasync still running on it. */
+  #retireFd(fd: number): void {
+    if (this.#commitRunning) this.#retiredFds.push(fd);
+    else closeSync(fd);
   }
 
   /** Seals the active segment now (if it holds any event) and starts a new one. */
