@@ -983,8 +983,11 @@ function findInBlock(block: Block, end: number, seg: Segment, base: number, id: 
       if (recordCrc(view, bytes, off, size) !== view.getUint32(off + 12)) {
         throw new StorageError('ECORRUPT', `record ${id} fails its checksum`, { path: seg.fileName, offset: base + off });
       }
-      // A copy: blocks are shared through the cache (or reused as scratch).
-      return Uint8Array.prototype.slice.call(bytes, off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + size);
+      // A copy (blocks are shared through the cache, or reused as scratch), carved from
+      // Node's buffer pool: a fresh ArrayBuffer per result costs a malloc and a sweep.
+      const data = Buffer.allocUnsafe(size);
+      data.set(new Uint8Array(bytes.buffer, bytes.byteOffset + off + RECORD_HEADER_SIZE, size));
+      return data;
     }
     if (rid > id) throw notFound(id);
     off += RECORD_HEADER_SIZE + size;

@@ -17,12 +17,13 @@ export interface IndexSummary {
  */
 export class SparseIndex {
   ids: Float64Array;
-  offsets: Float64Array;
+  /** Segment offsets fit 32 bits (segments stay below 4 GiB). */
+  offsets: Uint32Array;
   length = 0;
 
   constructor(capacity = 64) {
     this.ids = new Float64Array(capacity);
-    this.offsets = new Float64Array(capacity);
+    this.offsets = new Uint32Array(capacity);
   }
 
   push(id: number, offset: number): void {
@@ -30,7 +31,7 @@ export class SparseIndex {
       const ids = new Float64Array(this.length * 2);
       ids.set(this.ids);
       this.ids = ids;
-      const offsets = new Float64Array(this.length * 2);
+      const offsets = new Uint32Array(this.length * 2);
       offsets.set(this.offsets);
       this.offsets = offsets;
     }
