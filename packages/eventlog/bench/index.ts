@@ -26,16 +26,20 @@ const ROTATE_AT = 512 * 1024 * 1024; // the log's default maxFileSize; the raw w
 const root = mkdtempSync(path.join(os.tmpdir(), 'eventlog-bench-'));
 const events: Buffer[] = Array.from({ length: BATCH }, (_, i) => Buffer.alloc(EVENT, i & 0xff));
 
-/** Buffered writeSync of the same record bytes, rotating files at the same size as the log. */
+/**
+ * Buffered writeSync of the same record bytes, starting a new file at the same size as the
+ * log does (old files are kept, as the log keeps its segments).
+ */
 class RawAppender {
   readonly #buf = Buffer.allocUnsafe(64 * 1024);
   #len = 0;
   #fd: number;
   #pos = 0;
   #file: string;
+  #files = 0;
   constructor(file: string) {
     this.#file = file;
-    this.#fd = openSync(file, 'w');
+    this.#fd = openSync(`${file}.0`, 'w');
   }
   append(id: number, data: Buffer): void {
     if (this.#len + RECORD > this.#buf.length) this.flush();
@@ -54,7 +58,7 @@ class RawAppender {
     this.#len = 0;
     if (this.#pos >= ROTATE_AT) {
       closeSync(this.#fd);
-      this.#fd = openSync(this.#file, 'w');
+      this.#fd = openSync(`${this.#file}.${++this.#files}`, 'w');
       this.#pos = 0;
     }
   }
@@ -80,17 +84,23 @@ const bigDir = path.join(root, 'big');
 let bigLog: EventLog;
 let bigFds: number[] = [];
 
-async function buildLog(dir: string, count: number, rawFile: string): Promise<void> {
+async function buildLog(dir: string, count: number, rawFile?: string): Promise<void> {
   const log = await EventLog.open(dir);
-  const rawOut = new RawAppender(rawFile);
+  const rawOut = rawFile === undefined ? undefined : new RawAppender(rawFile);
   const batch: Buffer[] = events;
   for (let id = 0; id < count; id += BATCH) {
     const n = Math.min(BATCH, count - id);
     await log.appendBatchWithIds(id, n === BATCH ? batch : batch.slice(0, n));
-    for (let i = 0; i < n; i++) rawOut.append(id + i, batch[i]!);
+    if (rawOut !== undefined) for (let i = 0; i < n; i++) rawOut.append(id + i, batch[i]!);
   }
-  rawOut.close();
+  rawOut?.close();
   await log.close();
+  // Let write-back finish before anything is timed.
+  for (const name of readdirSync(dir)) {
+    const fd = openSync(path.join(dir, name), 'r');
+    fdatasyncSync(fd);
+    closeSync(fd);
+  }
 }
 
 function rawScan(file: string): number {
@@ -201,8 +211,13 @@ await runBenchmarks('eventlog', [
     cases: [
       {
         name: 'raw chunked read limit',
-        setup: () => buildLog(scanDir, SCAN, rawScanFile),
-        run: () => rawScan(rawScanFile),
+        setup: async () => {
+          await buildLog(scanDir, SCAN, rawScanFile);
+          const fd = openSync(`${rawScanFile}.0`, 'r');
+          fdatasyncSync(fd);
+          closeSync(fd);
+        },
+        run: () => rawScan(`${rawScanFile}.0`),
       },
       {
         name: 'iterRange (CRC checked)',
@@ -235,8 +250,7 @@ await runBenchmarks('eventlog', [
       {
         name: 'raw pread limit',
         setup: async () => {
-          await buildLog(bigDir, BIG_LOG, path.join(root, 'big.raw'));
-          rmSync(path.join(root, 'big.raw'));
+          await buildLog(bigDir, BIG_LOG);
           // Same files as get(id) reads: fixed-size records, so each id's offset is computable.
           bigFds = readdirSync(bigDir)
             .filter((n) => n.endsWith('.log'))
