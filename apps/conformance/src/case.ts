@@ -54,3 +54,8 @@ export interface CaseResult {
 export class ConformanceFailure extends Error {
   override name = 'ConformanceFailure';
 }
+
+/** Thrown by a case that finds at run time it has nothing to check (e.g. no `close()`). */
+export class CaseSkipped extends Error {
+  override name = 'CaseSkipped';
+}

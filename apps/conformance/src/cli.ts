@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StorageBackend } from '@store/backend-core';
 import type { ConformanceTarget } from './case.js';
-import { formatJUnit, formatJson, formatResultLine, formatText, summarize } from './report.js';
+import { formatJUnit, formatJson, formatResultLine, summarize } from './report.js';
 import { runConformance, selectCases } from './runner.js';
 
 const USAGE = `Usage: store-conformance (--module FILE | --backend fs|memory | --url URL) [options]
@@ -66,6 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of selectCases({ only })) console.log(`${c.id.padEnd(13)} ${c.title}\n              ${c.contract}`);
     return 0;
   }
+  if (selectCases({ only }).length === 0) {
+    console.error(`--only ${values.only} matches no case; see --list`);
+    return 2;
+  }
   const chosen = [values.module, values.backend, values.url].filter((v) => v !== undefined);
   if (chosen.length !== 1) {
     console.error(`Give exactly one of --module, --backend or --url.\n\n${USAGE}`);
@@ -108,8 +112,12 @@ export async function main(argv: string[]): Promise<number> {
     keep: values.keep,
     onResult: values.json ? undefined : (r) => console.log(formatResultLine(r)),
   });
-  if (values.json) process.stdout.write(formatJson(results, name));
-  else console.log(formatText(results, name).split('\n').slice(-1)[0]);
+  if (values.json) {
+    process.stdout.write(formatJson(results, name));
+  } else {
+    const s = summarize(results);
+    console.log(`\nconformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`);
+  }
   if (values.junit !== undefined) await writeFile(values.junit, formatJUnit(results, name));
   return summarize(results).failed > 0 ? 1 : 0;
 }

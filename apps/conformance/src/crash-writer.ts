@@ -1,9 +1,10 @@
 /**
  * Child process for SB-CRASH-01. It opens the backend under test from the target's
- * module and rewrites a set of files forever, printing `W <file> <version>` before a
+ * module and rewrites a set of files forever, logging `W <file> <version>` before a
  * write starts and `D <file> <version>` once it resolved. The parent kills it with
  * SIGKILL at a random moment and checks every file against those lines.
  */
+import { openSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { StorageBackend } from '@store/backend-core';
 import { prng, versionBytes } from './content.js';
@@ -16,6 +17,8 @@ interface WriterArgs {
   seed: number;
   maxSize: number;
   firstVersion: number;
+  /** File the W/D lines go to. */
+  log: string;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WriterArgs;
@@ -28,9 +31,10 @@ if (typeof create !== 'function') throw new Error(`${args.module} exports no cre
 const backend = await create(args.location);
 const random = prng(args.seed);
 
-// Lines go straight to fd 1: on Linux a pipe write is synchronous, so what the parent
-// reads is exactly what happened before the kill.
-const say = (line: string): void => void process.stdout.write(`${line}\n`);
+// A synchronous write(2) to a file: once it returns the line is in the kernel and
+// survives the SIGKILL, unlike output buffered on the way to a pipe.
+const logFd = openSync(args.log, 'a');
+const say = (line: string): void => void writeSync(logFd, `${line}\n`);
 
 async function worker(first: number): Promise<never> {
   const version = new Map<number, number>();
@@ -45,5 +49,5 @@ async function worker(first: number): Promise<never> {
   }
 }
 
-say('READY');
+process.stdout.write('READY\n');
 await Promise.all(Array.from({ length: args.workers }, (_, i) => worker(i)));

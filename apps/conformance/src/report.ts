@@ -39,6 +39,13 @@ export function formatJson(results: readonly CaseResult[], targetName: string): 
   return `${JSON.stringify({ target: targetName, summary: summarize(results), results }, null, 2)}\n`;
 }
 
+/** Characters XML 1.0 cannot carry at all (a backend's error may echo a NUL key back). */
+const NOT_XML = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
+
+function xmlSafe(text: string): string {
+  return text.replace(NOT_XML, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
 /** JUnit XML, the format CI systems ingest: one testsuite, one testcase per case. */
 export function formatJUnit(results: readonly CaseResult[], targetName: string): string {
   const s = summarize(results);
@@ -47,8 +54,8 @@ export function formatJUnit(results: readonly CaseResult[], targetName: string):
     '@_classname': `conformance.${targetName}`,
     '@_name': `${r.id} ${r.title}`,
     '@_time': (r.durationMs / 1000).toFixed(3),
-    ...(r.status === 'failed' ? { failure: { '@_message': r.reason ?? 'failed', '#text': `contract: ${r.contract}` } } : {}),
-    ...(r.status === 'skipped' ? { skipped: { '@_message': r.reason ?? 'skipped' } } : {}),
+    ...(r.status === 'failed' ? { failure: { '@_message': xmlSafe(r.reason ?? 'failed'), '#text': `contract: ${r.contract}` } } : {}),
+    ...(r.status === 'skipped' ? { skipped: { '@_message': xmlSafe(r.reason ?? 'skipped') } } : {}),
   }));
   const xml = builder.build({
     testsuites: {

@@ -11,7 +11,12 @@ export type TestFunction = (name: string, fn: (context: RunnerContext) => Promis
 
 export interface ConformanceOptions extends Omit<RunOptions, 'onResult'> {
   test: TestFunction;
-  target: ConformanceTarget;
+  /** The backend under test. */
+  target?: ConformanceTarget;
+  /** Shorthand for `target: { create: factory, module }`. */
+  factory?: ConformanceTarget['create'];
+  /** With `factory`: a module exporting the same `createBackend(location)`, for SB-CRASH-01. */
+  module?: string;
 }
 
 /**
@@ -20,7 +25,9 @@ export interface ConformanceOptions extends Omit<RunOptions, 'onResult'> {
  * A case whose capability the backend does not declare is reported as skipped.
  */
 export function conformance(options: ConformanceOptions): void {
-  const { test, target, ...runOptions } = options;
+  const { test, target: given, factory, module, ...runOptions } = options;
+  const target = given ?? (factory === undefined ? undefined : { create: factory, ...(module === undefined ? {} : { module }) });
+  if (target === undefined) throw new TypeError('conformance() needs a target or a factory');
   for (const c of selectCases(runOptions)) {
     test(`${c.id} ${c.title}`, async (context) => {
       const result = await runCase(c, target, runOptions);

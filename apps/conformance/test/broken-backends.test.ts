@@ -43,4 +43,27 @@ describe('the suite fails broken backends on the right cases', () => {
     expect(failed).toEqual(expect.arrayContaining(['SB-READ-02', 'SB-DELETE-02']));
     expect(passed).toEqual(expect.arrayContaining(['SB-READ-01', 'SB-DELETE-01']));
   });
+
+  test('leaves temp files behind: the overwrite case sees files pile up on disk', async () => {
+    const { failed, passed } = await failedIds('LeakyTempBackend');
+    expect(failed).toContain('SB-CONC-01');
+    expect(passed).toEqual(expect.arrayContaining(['SB-ATOMIC-01', 'SB-BYTES-01']));
+  });
+
+  test('follows a symlink at the leaf on write: the escape case fails', async () => {
+    const { failed } = await failedIds('FollowLeafBackend');
+    expect(failed).toContain('SB-SAFE-01');
+  });
+
+  test('touches storage before validating a key: the path cases fail', async () => {
+    const { failed, passed } = await failedIds('MkdirFirstBackend');
+    expect(failed).toEqual(expect.arrayContaining(['SB-PATH-03', 'SB-PATH-04', 'SB-PATH-05']));
+    expect(passed).toEqual(expect.arrayContaining(['SB-PATH-01', 'SB-BYTES-01']));
+  });
+
+  test("stores the caller's buffers: the aliasing case fails", async () => {
+    const { failed, passed } = await failedIds('AliasingBackend');
+    expect(failed).toContain('SB-BYTES-05');
+    expect(passed).toEqual(expect.arrayContaining(['SB-BYTES-01', 'SB-READ-01']));
+  });
 });

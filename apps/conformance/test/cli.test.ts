@@ -59,6 +59,9 @@ describe('store-conformance CLI', () => {
     expect(cli(['--backend', 'fs', '--timeout', 'soon']).code).toBe(2);
     expect(cli(['--bogus']).code).toBe(2);
     expect(cli(['--module', path.join(work, 'missing.js')]).stderr).toMatch(/Cannot load/);
+    const typo = cli(['--backend', 'memory', '--only', 'SB-PTAH']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/matches no case/);
   });
 
   test('--list prints every case id with its contract sentence', () => {

@@ -36,6 +36,10 @@ export function crc32c(data: Uint8Array, initial = 0): number {
 
 /** CRC32C of `data[start, end)` without making a view of it (records inside a larger buffer). */
 export function crc32cRange(data: Uint8Array, start: number, end: number, initial = 0): number {
+  if (!(start >= 0 && start <= end && end <= data.byteLength)) {
+    // Reading past a view's end would checksum the neighbouring bytes of its ArrayBuffer.
+    throw new RangeError(`crc32cRange: [${start}, ${end}) is not inside 0..${data.byteLength}`);
+  }
   if (end - start >= NATIVE_MIN_BYTES) {
     return nativeCrc32c(Buffer.from(data.buffer, data.byteOffset + start, end - start), initial) >>> 0;
   }
@@ -44,7 +48,8 @@ export function crc32cRange(data: Uint8Array, start: number, end: number, initia
 
 /**
  * One cached DataView: framing code checksums many records inside the same buffer, and
- * allocating a view per record would cost more than the checksum itself.
+ * allocating a view per record would cost more than the checksum itself. (It keeps the
+ * last buffer reachable until the next call with another one.)
  */
 let lastBytes: Uint8Array | undefined;
 let lastView: DataView | undefined;

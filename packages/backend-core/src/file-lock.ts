@@ -7,8 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError, fromNodeError } from './errors.js';
 
 /**
- * A cross-process exclusive lock: a file created with O_EXCL holding the owner's pid,
- * host, process start time and a random token.
+ * A cross-process exclusive lock: a lock file holding the owner's pid, host, process
+ * start time and a random token. The file is written in full under a temporary name
+ * and then hard-linked into place (`link` fails if the name exists), so a lock file
+ * never exists half-written and creating it is one atomic step.
  *
  * Why not mtime-based locks (proper-lockfile and friends): they need a timer touching
  * the file and make a crashed owner block everyone for the whole stale period. Here a
@@ -46,55 +48,30 @@ export class FileLock implements AsyncDisposable {
     this.owner = owner;
   }
 
-  /** Acquires the lock at `lockPath` or throws `ELOCKED` naming the holder. */
+  /** Acquires the lock at `lockFile` or throws `ELOCKED` naming the holder. */
   static async acquire(lockFile: string, options: LockOptions = {}): Promise<FileLock> {
     const lockPath = resolve(lockFile);
     const deadline = Date.now() + (options.waitMs ?? 0);
     const retryDelay = options.retryDelayMs ?? 25;
     for (;;) {
       options.signal?.throwIfAborted();
-      const lock = await FileLock.#tryCreate(lockPath);
-      if (lock !== undefined) return lock;
-      const holder = await readLockOwner(lockPath);
-      if (holder !== undefined && !heldHere.has(lockPath) && !isOwnerAlive(holder)) {
-        await breakStaleLock(lockPath, holder.token);
+      const owner = newOwner();
+      if (await createExclusive(lockPath, owner)) {
+        heldHere.add(lockPath);
+        return new FileLock(lockPath, owner);
+      }
+      const holder = await readHolder(lockPath);
+      if (holder !== undefined && !heldHere.has(lockPath) && !isOwnerAlive(holder.owner)) {
+        await breakStaleLock(lockPath, holder);
         continue;
       }
-      if (holder === undefined && (await ageMs(lockPath)) > 5_000) {
-        // Unreadable for seconds: the creator died between create and write.
-        await breakStaleLock(lockPath, undefined);
-        continue;
-      }
+      if (holder === undefined && (await exists(lockPath)) === false) continue; // released meanwhile
       if (Date.now() >= deadline) {
-        const who = holder === undefined ? 'another process' : `pid ${holder.pid} on ${holder.hostname}`;
+        const who = holder === undefined ? 'an unreadable lock file (remove it if no process uses it)' : `pid ${holder.owner.pid} on ${holder.owner.hostname}`;
         throw new StorageError('ELOCKED', `lock is held by ${who}`, { path: lockPath });
       }
       await sleep(retryDelay, undefined, { signal: options.signal });
     }
-  }
-
-  static async #tryCreate(lockPath: string): Promise<FileLock | undefined> {
-    const owner: LockOwner = {
-      pid: process.pid,
-      hostname: hostname(),
-      startTime: processStartTime(process.pid),
-      acquiredAt: new Date().toISOString(),
-      token: randomBytes(12).toString('hex'),
-    };
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(lockPath, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-      throw fromNodeError(error, lockPath, 'create lock');
-    }
-    try {
-      await handle.writeFile(JSON.stringify(owner));
-    } finally {
-      await handle.close();
-    }
-    heldHere.add(lockPath);
-    return new FileLock(lockPath, owner);
   }
 
   get released(): boolean {
@@ -106,8 +83,8 @@ export class FileLock implements AsyncDisposable {
     if (this.#released) return;
     this.#released = true;
     heldHere.delete(this.path);
-    const current = await readLockOwner(this.path);
-    if (current?.token === this.owner.token) await fs.unlink(this.path).catch(() => undefined);
+    const current = await readHolder(this.path);
+    if (current?.owner.token === this.owner.token) await fs.unlink(this.path).catch(() => undefined);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -115,15 +92,60 @@ export class FileLock implements AsyncDisposable {
   }
 }
 
-/** The current holder of a lock file, or undefined if there is none (or it is unreadable). */
-export async function readLockOwner(lockPath: string): Promise<LockOwner | undefined> {
+function newOwner(): LockOwner {
+  return {
+    pid: process.pid,
+    hostname: hostname(),
+    startTime: processStartTime(process.pid),
+    acquiredAt: new Date().toISOString(),
+    token: randomBytes(12).toString('hex'),
+  };
+}
+
+/** Writes `owner` to a temp file and links it to `target`; false if `target` exists. */
+async function createExclusive(target: string, owner: LockOwner): Promise<boolean> {
+  const temp = `${target}.${owner.token}.tmp`;
   try {
-    const parsed = JSON.parse(await fs.readFile(lockPath, 'utf8')) as Partial<LockOwner>;
-    if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
-    return parsed as LockOwner;
+    await fs.writeFile(temp, JSON.stringify(owner), { flag: 'wx' });
+    await fs.link(temp, target);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw fromNodeError(error, target, 'create lock');
+  } finally {
+    await fs.unlink(temp).catch(() => undefined);
+  }
+}
+
+interface Holder {
+  owner: LockOwner;
+  /** Inode of the file the owner was read from, so we never remove a newer lock by mistake. */
+  ino: number;
+}
+
+/** Reads a lock file's owner and inode together (one open file), or undefined. */
+async function readHolder(lockPath: string): Promise<Holder | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(lockPath, 'r');
   } catch {
     return undefined;
   }
+  try {
+    const [st, text] = await Promise.all([handle.stat(), handle.readFile('utf8')]);
+    const parsed = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
+    return { owner: parsed as LockOwner, ino: st.ino };
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The current holder of a lock file, or undefined if there is none (or it is unreadable). */
+export async function readLockOwner(lockPath: string): Promise<LockOwner | undefined> {
+  return (await readHolder(lockPath))?.owner;
 }
 
 export function isOwnerAlive(owner: LockOwner): boolean {
@@ -131,7 +153,9 @@ export function isOwnerAlive(owner: LockOwner): boolean {
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    // EPERM: a process with this pid exists but belongs to another user. It may still be
+    // a reused pid, which the start time below tells.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   const start = processStartTime(owner.pid);
   return owner.startTime === null || start === null || start === owner.startTime;
@@ -149,35 +173,40 @@ function processStartTime(pid: number): string | null {
   }
 }
 
-async function ageMs(file: string): Promise<number> {
-  try {
-    return Date.now() - (await fs.stat(file)).mtimeMs;
-  } catch {
-    return 0;
-  }
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Unlinks `file` only if it is still the inode we inspected (the window is one stat). */
+async function unlinkIfSame(file: string, ino: number): Promise<void> {
+  const st = await fs.stat(file).catch(() => undefined);
+  if (st?.ino === ino) await fs.unlink(file).catch(() => undefined);
 }
 
 /**
  * Removes a dead owner's lock file. Several processes may find the same stale lock at
- * once; a short-lived guard file serialises them, and the token is re-read under the
- * guard so that a lock freshly taken by a live process is never removed.
+ * once; a guard (itself a small lock, created the same atomic way) lets one of them
+ * break it, and the lock is re-read under the guard so that a lock freshly taken by a
+ * live process is never removed. A guard left by a breaker that died is itself broken
+ * by the same pid test.
  */
-async function breakStaleLock(lockPath: string, staleToken: string | undefined): Promise<void> {
+async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
   const guard = `${lockPath}.break`;
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(guard, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(error, guard, 'create lock guard');
-    // Someone else is breaking it; a guard left by a crash goes after a few seconds.
-    if ((await ageMs(guard)) > 5_000) await fs.unlink(guard).catch(() => undefined);
-    await sleep(5);
+  const me = newOwner();
+  if (!(await createExclusive(guard, me))) {
+    const guardHolder = await readHolder(guard);
+    if (guardHolder !== undefined && !isOwnerAlive(guardHolder.owner)) await unlinkIfSame(guard, guardHolder.ino);
+    await sleep(2);
     return;
   }
   try {
-    await handle.close();
-    const current = await readLockOwner(lockPath);
-    if (current?.token === staleToken) await fs.unlink(lockPath).catch(() => undefined);
+    const current = await readHolder(lockPath);
+    if (current !== undefined && current.ino === stale.ino && current.owner.token === stale.owner.token) {
+      await unlinkIfSame(lockPath, stale.ino);
+    }
   } finally {
     await fs.unlink(guard).catch(() => undefined);
   }

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync as fdatasyncCallback, openSync, realpathSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCallback, lstatSync, mkdirSync, openSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -21,14 +21,36 @@ export interface FilesystemBackendOptions {
   fileMode?: number;
 }
 
-/** Writes up to this size are copied into the page cache synchronously (see writeFile). */
+/** Writes up to this size are copied into the page cache synchronously (see writeNewFile). */
 const SYNC_WRITE_MAX = 64 * 1024;
 
 const fdatasync = promisify(fdatasyncCallback);
 
-function writeAllSync(fd: number, data: Uint8Array): void {
-  let offset = 0;
-  while (offset < data.byteLength) offset += writeSync(fd, data, offset, data.byteLength - offset);
+/**
+ * Creates `file` (which must not exist) holding `data`, fdatasynced if `durable`.
+ * Small files only copy into the page cache: doing that inline costs a few microseconds,
+ * while each thread-pool round trip costs tens. Only the fsync, which waits for the
+ * disk, goes to the pool. Large files are written asynchronously so the event loop is
+ * never held for the length of a big copy.
+ */
+async function writeNewFile(file: string, data: Uint8Array, mode: number, durable: boolean): Promise<void> {
+  if (data.byteLength > SYNC_WRITE_MAX) {
+    const handle = await fs.open(file, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      if (durable) await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
+  const fd = openSync(file, 'wx', mode);
+  try {
+    for (let offset = 0; offset < data.byteLength; ) offset += writeSync(fd, data, offset, data.byteLength - offset);
+    if (durable) await fdatasync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
@@ -51,6 +73,8 @@ export class FilesystemBackend implements StorageBackend {
   readonly #tempMaxAgeMs: number;
   readonly #fileMode: number;
   readonly #dirSync = new DirectorySync();
+  /** New directories whose parent fsync is still running, by real host path. */
+  readonly #directoriesBeingSynced = new Map<string, Promise<void>>();
   #realRoot: Promise<string> | undefined;
   #closed = false;
 
@@ -66,34 +90,13 @@ export class FilesystemBackend implements StorageBackend {
     if (!(data instanceof Uint8Array)) {
       throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: key });
     }
-    const dirSegments = segments.slice(0, -1);
-    const dir = (await this.#resolveExisting(dirSegments, key)) ?? (await this.#ensureDirectory(dirSegments, key));
+    const dir = await this.#ensureDirectory(segments.slice(0, -1), key);
     const target = path.join(dir, segments[segments.length - 1]!);
     const temp = path.join(dir, nextTempName());
     const durable = this.durability === 'fsync';
     try {
-      if (data.byteLength <= SYNC_WRITE_MAX) {
-        // Small writes only copy into the page cache: doing them inline costs a few
-        // microseconds, while each thread-pool round trip costs tens. Only the fsync,
-        // which waits for the disk, goes to the pool.
-        const fd = openSync(temp, 'wx', this.#fileMode);
-        try {
-          writeAllSync(fd, data);
-          if (durable) await fdatasync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(temp, target);
-      } else {
-        const handle = await fs.open(temp, 'wx', this.#fileMode);
-        try {
-          await handle.writeFile(data);
-          if (durable) await handle.datasync();
-        } finally {
-          await handle.close();
-        }
-        await fs.rename(temp, target);
-      }
+      await writeNewFile(temp, data, this.#fileMode, durable);
+      renameSync(temp, target);
     } catch (error) {
       await fs.unlink(temp).catch(() => undefined);
       if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
@@ -221,7 +224,7 @@ export class FilesystemBackend implements StorageBackend {
    * Returns how many were removed. `listFiles` does the same, lazily, per directory.
    */
   async recover(options: { maxAgeMs?: number } = {}): Promise<number> {
-    this.#assertOpen();
+    this.#assertOpen('/');
     const maxAge = options.maxAgeMs ?? this.#tempMaxAgeMs;
     const root = await this.#rootReal();
     let removed = 0;
@@ -246,12 +249,12 @@ export class FilesystemBackend implements StorageBackend {
   }
 
   #parse(key: string, allowRoot = false): string[] {
-    this.#assertOpen();
+    this.#assertOpen(key);
     return parseKey(key, { allowRoot });
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new StorageError('ECLOSED', 'backend is closed', { path: this.root });
+  #assertOpen(key: string): void {
+    if (this.#closed) throw new StorageError('ECLOSED', 'backend is closed', { path: key });
   }
 
   #rootReal(): Promise<string> {
@@ -282,31 +285,47 @@ export class FilesystemBackend implements StorageBackend {
     return real;
   }
 
-  /** Creates the directory (and parents) if needed and returns its real host path. */
+  /**
+   * Creates the directory (and parents) if needed and returns its real host path. A new
+   * directory is durable only once its parent is fsynced; a concurrent caller that finds
+   * the directory already there waits for that fsync too, so its own write cannot resolve
+   * "durable" inside a directory that a power failure could still take away.
+   */
   async #ensureDirectory(segments: string[], key: string, leafIsTarget = false): Promise<string> {
     const existing = await this.#resolveExisting(segments, key);
     if (existing !== undefined) {
-      if (segments.length > 0) {
-        const st = await fs.stat(existing);
-        if (!st.isDirectory()) {
-          throw new StorageError(
-            leafIsTarget ? 'EEXIST' : 'ENOTDIR',
-            `'${segments.join('/')}' is a file, not a directory`,
-            { path: key },
-          );
-        }
+      if (segments.length > 0 && !statSync(existing).isDirectory()) {
+        throw new StorageError(leafIsTarget ? 'EEXIST' : 'ENOTDIR', `'${segments.join('/')}' is a file, not a directory`, { path: key });
       }
+      await this.#directoriesBeingSynced.get(existing);
       return existing;
     }
     const parent = await this.#ensureDirectory(segments.slice(0, -1), key);
     const dir = path.join(parent, segments[segments.length - 1]!);
     try {
-      await fs.mkdir(dir);
+      mkdirSync(dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(error, key, 'mkdir');
-      return this.#ensureDirectory(segments, key, leafIsTarget);
+      // Here realpath said "missing" but mkdir says "exists": a concurrent creator, or a
+      // symlink that points nowhere (following it again would loop forever).
+      const st = lstatSync(dir);
+      if (st.isSymbolicLink()) throw new StorageError('EACCES', 'path runs through a dangling symlink', { path: key });
+      if (!st.isDirectory()) {
+        throw new StorageError(leafIsTarget ? 'EEXIST' : 'ENOTDIR', `'${segments.join('/')}' is a file, not a directory`, { path: key });
+      }
+      await this.#directoriesBeingSynced.get(dir);
+      if (this.durability === 'fsync') await this.#syncDirectory(parent, key); // the creator may be another process
+      return dir;
     }
-    if (this.durability === 'fsync') await this.#syncDirectory(parent, key);
+    if (this.durability === 'fsync') {
+      const synced = this.#syncDirectory(parent, key);
+      this.#directoriesBeingSynced.set(dir, synced);
+      try {
+        await synced;
+      } finally {
+        if (this.#directoriesBeingSynced.get(dir) === synced) this.#directoriesBeingSynced.delete(dir);
+      }
+    }
     return dir;
   }
 

@@ -34,11 +34,12 @@ export class MemoryBackend implements StorageBackend {
     const full = segments.join('/');
     if (this.#directories.has(full)) throw new StorageError('EISDIR', 'is a directory', { path: key });
     this.#makeDirectories(segments.slice(0, -1), key, false);
-    this.#files.set(full, { data: data.slice(), mtimeMs: Date.now() });
+    // new Uint8Array(x) copies; Buffer#slice would not (it returns a view).
+    this.#files.set(full, { data: new Uint8Array(data), mtimeMs: Date.now() });
   }
 
   async readFile(key: string): Promise<Uint8Array> {
-    return this.#file(this.#parse(key), key).data.slice();
+    return new Uint8Array(this.#file(this.#parse(key), key).data);
   }
 
   async listFiles(directory: string, options: ListOptions = {}): Promise<string[]> {

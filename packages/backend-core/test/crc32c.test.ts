@@ -64,3 +64,21 @@ describe('CRC32C', () => {
     );
   });
 });
+
+describe('crc32cRange bounds', () => {
+  test('a range outside the view is a RangeError, never the bytes next to it', () => {
+    const backing = new Uint8Array(2000);
+    const view = backing.subarray(100, 200);
+    for (const [start, end] of [
+      [0, 101],
+      [-1, 10],
+      [50, 40],
+      [0, 1000],
+      [99, 100.5],
+    ] as const) {
+      expect(() => crc32cRange(view, start, end)).toThrow(RangeError);
+    }
+    expect(crc32cRange(view, 0, 100)).toBe(crc32c(new Uint8Array(100)));
+    expect(crc32cRange(view, 100, 100)).toBe(0);
+  });
+});

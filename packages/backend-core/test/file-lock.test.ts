@@ -122,11 +122,31 @@ describe('FileLock', () => {
     expect(await codeOf(FileLock.acquire(lockPath))).toBe('ELOCKED');
   });
 
+  test('a lock file that is not ours to read is never broken: ELOCKED says so', async () => {
+    writeFileSync(lockPath, 'not a lock written by FileLock');
+    const error = await FileLock.acquire(lockPath).catch((e: unknown) => e as Error);
+    expect(isStorageError(error, 'ELOCKED')).toBe(true);
+    expect(error.message).toMatch(/unreadable lock file/);
+    expect(readFileSync(lockPath, 'utf8')).toBe('not a lock written by FileLock');
+  });
+
   test('a reused pid (same pid, other start time) counts as dead', async () => {
     writeFileSync(lockPath, JSON.stringify({ pid: process.pid, hostname: hostname(), startTime: '1', acquiredAt: '', token: 'reused' }));
     const lock = await FileLock.acquire(lockPath);
     expect(lock.owner.token).not.toBe('reused');
     await lock.release();
+  });
+
+  // Only root can run a child as another user; CI and the dev machines run as root.
+  test.runIf(process.getuid?.() === 0)('a dead pid reused by another user’s process (EPERM) is recognised by its start time', async () => {
+    const { chmodSync } = await import('node:fs');
+    chmodSync(dir, 0o777);
+    // pid 1 exists but belongs to root; the recorded start time is not pid 1's.
+    writeFileSync(lockPath, JSON.stringify({ pid: 1, hostname: hostname(), startTime: '999999999', acquiredAt: '', token: 'other-user' }));
+    chmodSync(lockPath, 0o666);
+    const r = spawnSync(process.execPath, [CHILD, 'try', lockPath, '10'], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('LOCKED');
   });
 
   test('an aborted wait rejects with the abort reason', async () => {

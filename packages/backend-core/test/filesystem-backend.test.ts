@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,20 @@ describe('FilesystemBackend details', () => {
     await backend.writeFile('edge/at', data.subarray(0, 64 * 1024));
     expect(Buffer.from(await backend.readFile('edge/big')).equals(Buffer.from(data))).toBe(true);
     expect((await backend.readFile('edge/at')).byteLength).toBe(64 * 1024);
+  });
+
+  test('a dangling symlink on the way is refused at once, not followed round and round', async () => {
+    const backend = new FilesystemBackend(root);
+    symlinkSync(path.join(root, '..', 'nowhere-at-all'), path.join(root, 'dangling'));
+    expect(await codeOf(backend.writeFile('dangling/x', bytes('1')))).toBe('EACCES');
+    expect(await codeOf(backend.createDirectory('dangling'))).toBe('EACCES');
+    expect(await codeOf(backend.createDirectory('dangling/deeper'))).toBe('EACCES');
+  });
+
+  test('concurrent writers into a new directory all succeed and it is made once', async () => {
+    const backend = new FilesystemBackend(root);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => backend.writeFile(`fresh/sub/f${i}`, bytes(String(i)))));
+    expect(await backend.listFiles('fresh/sub')).toHaveLength(20);
   });
 
   test('stat, readRange and rename refuse directories where a file is needed', async () => {

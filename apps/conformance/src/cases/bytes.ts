@@ -60,6 +60,14 @@ export const byteCases: ConformanceCase[] = [
       checkBytes(first, utf8('original'), 'after mutating the written buffer');
       first.fill(0x22);
       checkBytes(await backend.readFile('bytes/alias'), utf8('original'), 'after mutating a read buffer');
+      // Buffer#slice returns a view, not a copy: a backend that "copies" with it aliases Buffers.
+      const buffer = Buffer.from('from a Buffer');
+      await backend.writeFile('bytes/alias-buffer', buffer);
+      buffer.fill(0x23);
+      const read = await backend.readFile('bytes/alias-buffer');
+      checkBytes(read, utf8('from a Buffer'), 'after mutating the written Buffer');
+      read.fill(0x24);
+      checkBytes(await backend.readFile('bytes/alias-buffer'), utf8('from a Buffer'), 'after mutating a read result');
     },
   },
   {

@@ -72,7 +72,7 @@ export const capabilityCases: ConformanceCase[] = [
     id: 'SB-SAFE-01',
     title: 'symlinks planted in the storage directory cannot reach outside it',
     contract: 'Nothing can escape the root (symlinks included, for the filesystem backend).',
-    async run({ backend, location }) {
+    async run({ backend, location, capabilities }) {
       const outside = `${location}-outside`;
       await mkdir(outside, { recursive: true });
       try {
@@ -80,18 +80,35 @@ export const capabilityCases: ConformanceCase[] = [
         await mkdir(location, { recursive: true });
         await symlink(outside, path.join(location, 'link-dir'));
         await symlink(path.join(outside, 'secret'), path.join(location, 'link-file'));
+        await symlink(path.join(outside, 'not-yet'), path.join(location, 'dangling'));
         const secret = utf8('SECRET');
+        const leaks = (data: Uint8Array | undefined): boolean => data !== undefined && Buffer.from(data).includes(Buffer.from(secret));
         for (const key of ['link-dir/secret', 'link-file']) {
-          const read = await backend.readFile(key).catch(() => undefined);
-          check(read === undefined || !Buffer.from(read).equals(Buffer.from(secret)), `readFile('${key}') returned a file outside the root`);
+          check(!leaks(await backend.readFile(key).catch(() => undefined)), `readFile('${key}') returned a file outside the root`);
+          if (capabilities.readRange) {
+            check(!leaks(await backend.readRange!(key, 0, 100).catch(() => undefined)), `readRange('${key}') returned a file outside the root`);
+          }
+          if (capabilities.stat) {
+            const st = await backend.stat!(key).catch(() => undefined);
+            check(st === undefined || st.size !== secret.byteLength, `stat('${key}') described a file outside the root`);
+          }
         }
         const listed = await backend.listFiles('link-dir').catch((): string[] => []);
         check(!listed.includes('secret'), "listFiles('link-dir') listed a file outside the root");
         check(!(await backend.exists('link-dir/secret').catch(() => false)), "exists('link-dir/secret') saw a file outside the root");
+        // Writes, deletes and directories through every kind of link must land inside the root or fail.
         await backend.writeFile('link-dir/planted', utf8('x')).catch(() => undefined);
-        await backend.deleteFile('link-dir/secret').catch(() => undefined);
+        await backend.writeFile('link-file', utf8('PWNED')).catch(() => undefined);
+        await backend.writeFile('dangling/x', utf8('x')).catch(() => undefined);
+        await backend.createDirectory('dangling').catch(() => undefined);
         await backend.createDirectory('link-dir/made').catch(() => undefined);
-        checkEqual((await readdir(outside)).sort(), ['secret'], 'files outside the root after write/delete/mkdir through a symlink');
+        await backend.deleteFile('link-dir/secret').catch(() => undefined);
+        if (capabilities.rename) {
+          await backend.rename!('link-dir/secret', 'stolen').catch(() => undefined);
+          await backend.writeFile('inside', utf8('x'));
+          await backend.rename!('inside', 'link-dir/moved').catch(() => undefined);
+        }
+        checkEqual((await readdir(outside)).sort(), ['secret'], 'files outside the root after writes, deletes and renames through symlinks');
         checkEqual(await readHostFile(path.join(outside, 'secret'), 'utf8'), 'SECRET', 'the outside file');
       } finally {
         await rm(outside, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ConformanceCase } from '../case.js';
 import { identify, prng, versionBytes } from '../content.js';
@@ -6,6 +7,12 @@ import { check, checkEqual } from '../expect.js';
 
 const FILES = 8;
 const WRITER = fileURLToPath(new URL('../crash-writer.js', import.meta.url));
+
+/** Seed of the sizes and kill delays; set CONFORMANCE_SEED to repeat a failing run. */
+function seed(): number {
+  const fromEnv = Number(process.env.CONFORMANCE_SEED);
+  return Number.isInteger(fromEnv) ? fromEnv : Date.now() % 2 ** 31;
+}
 
 /** Kill rounds per run; raise with CONFORMANCE_CRASH_ROUNDS for a longer soak. */
 function rounds(): number {
@@ -30,64 +37,76 @@ export const crashCases: ConformanceCase[] = [
       const done = new Map<number, number>(names.map((_, i) => [i, 0]));
       const started = new Map<number, number>(names.map((_, i) => [i, 0]));
       let version = 0;
-      const random = prng(Date.now());
-      for (let round = 0; round < rounds(); round++) {
-        signal.throwIfAborted();
-        const firstVersion = version;
-        const lines = await runAndKill(
-          { module: target.module!, location, files: FILES, workers: 4, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion },
-          20 + Math.floor(random() * 250),
-        );
-        for (const line of lines) {
-          const [kind, file, v] = line.split(' ');
-          if (kind === 'W') started.set(Number(file), Number(v));
-          if (kind === 'D') done.set(Number(file), Number(v));
-          if (kind === 'W' || kind === 'D') version = Math.max(version, Number(v));
-        }
-        const backend = await reopen();
-        try {
-          for (let i = 0; i < FILES; i++) {
-            const bytes = await backend.readFile(`crash/file-${i}`);
-            const id = identify(bytes);
-            check(id !== undefined && id.index === i, `round ${round}: file-${i} holds ${bytes.byteLength} bytes that are no whole version (torn write)`);
-            const ok = id.version === done.get(i) || id.version === started.get(i);
-            check(ok, `round ${round}: file-${i} holds version ${id.version}; expected the last confirmed ${done.get(i)} or the in-flight ${started.get(i)}`);
-            done.set(i, id.version);
-            started.set(i, id.version);
+      const runSeed = seed();
+      const random = prng(runSeed);
+      const log = `${location}.crash-log`;
+      try {
+        for (let round = 0; round < rounds(); round++) {
+          signal.throwIfAborted();
+          const firstVersion = version;
+          await rm(log, { force: true });
+          const args = { module: target.module!, location, files: FILES, workers: 4, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion, log };
+          await runAndKill(args, 20 + Math.floor(random() * 250), signal);
+          for (const line of (await readFile(log, 'utf8').catch(() => '')).split('\n')) {
+            const [kind, file, v] = line.split(' ');
+            if (kind === 'W') started.set(Number(file), Number(v));
+            if (kind === 'D') done.set(Number(file), Number(v));
+            if (kind === 'W' || kind === 'D') version = Math.max(version, Number(v));
           }
-          checkEqual(await backend.listFiles('crash'), names, `round ${round}: listing after the crash`);
-          await backend.writeFile('crash/after', versionBytes(99, round, 100));
-          check(identify(await backend.readFile('crash/after'))?.version === round, `round ${round}: a write after the crash did not read back`);
-          await backend.deleteFile('crash/after');
-        } finally {
-          await backend.close?.();
+          const backend = await reopen();
+          try {
+            for (let i = 0; i < FILES; i++) {
+              const bytes = await backend.readFile(`crash/file-${i}`);
+              const id = identify(bytes);
+              check(id !== undefined && id.index === i, `round ${round}: file-${i} holds ${bytes.byteLength} bytes that are no whole version (torn write)`);
+              const ok = id.version === done.get(i) || id.version === started.get(i);
+              check(ok, `round ${round}: file-${i} holds version ${id.version}; expected the last confirmed ${done.get(i)} or the in-flight ${started.get(i)}`);
+              done.set(i, id.version);
+              started.set(i, id.version);
+            }
+            checkEqual(await backend.listFiles('crash'), names, `round ${round}: listing after the crash`);
+            await backend.writeFile('crash/after', versionBytes(99, round, 100));
+            check(identify(await backend.readFile('crash/after'))?.version === round, `round ${round}: a write after the crash did not read back`);
+            await backend.deleteFile('crash/after');
+          } finally {
+            await backend.close?.();
+          }
         }
+      } catch (error) {
+        if (error instanceof Error) error.message += ` (CONFORMANCE_SEED=${runSeed})`;
+        throw error;
+      } finally {
+        await rm(log, { force: true });
       }
     },
   },
 ];
 
-/** Starts the writer, waits `delayMs` after it is ready, kills it and returns its lines. */
-function runAndKill(args: object, delayMs: number): Promise<string[]> {
+/** Starts the writer, waits `delayMs` after it is ready, and kills it. */
+function runAndKill(args: object, delayMs: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timer: NodeJS.Timeout | undefined;
+    const kill = (): boolean => child.kill('SIGKILL');
+    signal.addEventListener('abort', kill, { once: true });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(kill, delayMs);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const guard = setTimeout(kill, 30_000);
     child.on('error', reject);
     child.on('close', (code, sig) => {
       clearTimeout(guard);
+      clearTimeout(timer);
+      signal.removeEventListener('abort', kill);
       if (timer === undefined || sig !== 'SIGKILL') {
         reject(new Error(`crash writer exited before it was killed (code ${code}, signal ${sig}): ${err.slice(0, 2000)}`));
         return;
       }
-      resolve(out.split('\n').filter((line) => line.length > 0));
+      resolve();
     });
   });
 }

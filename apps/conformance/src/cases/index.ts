@@ -4,6 +4,7 @@ import { byteCases } from './bytes.js';
 import { capabilityCases } from './capabilities.js';
 import { crashCases } from './crash.js';
 import { directoryCases } from './directories.js';
+import { lifecycleCases } from './lifecycle.js';
 import { listingCases } from './listing.js';
 import { pathCases } from './paths.js';
 
@@ -15,5 +16,6 @@ export const ALL_CASES: readonly ConformanceCase[] = Object.freeze([
   ...directoryCases,
   ...atomicityCases,
   ...capabilityCases,
+  ...lifecycleCases,
   ...crashCases,
 ]);

@@ -1,9 +1,11 @@
+import type { StorageBackend } from '@store/backend-core';
 import type { ConformanceCase } from '../case.js';
+import { hostTree } from '../host.js';
 import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
 
 /** Every call that takes a key, so each invalid form is tried against all of them. */
-const CALLS: Array<[string, (b: import('@store/backend-core').StorageBackend, key: string) => Promise<unknown>]> = [
+const CALLS: Array<[string, (b: StorageBackend, key: string) => Promise<unknown>]> = [
   ['writeFile', (b, k) => b.writeFile(k, utf8('x'))],
   ['readFile', (b, k) => b.readFile(k)],
   ['listFiles', (b, k) => b.listFiles(k)],
@@ -19,7 +21,8 @@ function invalidKeysCase(id: string, title: string, contract: string, keys: stri
     id,
     title,
     contract,
-    async run({ backend }) {
+    async run({ backend, location }) {
+      const before = await hostTree(location);
       for (const key of keys) {
         for (const [name, call] of CALLS) {
           await checkRejects(() => call(backend, key), ['EINVAL'], `${name}(${JSON.stringify(key)})`);
@@ -33,6 +36,8 @@ function invalidKeysCase(id: string, title: string, contract: string, keys: stri
       }
       const left = await backend.listFiles('', backend.supports?.recursiveList ? { recursive: true } : undefined);
       checkEqual(left, [], 'files after rejected calls');
+      // "Before touching storage": not even a directory may appear on disk.
+      checkEqual(await hostTree(location), before, 'what is on disk after rejected calls');
     },
   };
 }
@@ -94,12 +99,14 @@ export const pathCases: ConformanceCase[] = [
     id: 'SB-PATH-07',
     title: 'non-string keys are rejected',
     contract: 'Paths are `/`-separated keys; anything else is rejected with `EINVAL` before touching storage.',
-    async run({ backend }) {
+    async run({ backend, location }) {
+      const before = await hostTree(location);
       for (const key of [undefined, null, 42, {}, ['a']] as unknown as string[]) {
         for (const [name, call] of CALLS) {
           await checkRejects(() => call(backend, key), ['EINVAL'], `${name}(${JSON.stringify(key) ?? String(key)})`);
         }
       }
+      checkEqual(await hostTree(location), before, 'what is on disk after rejected calls');
     },
   },
   {
