@@ -124,9 +124,12 @@ describe('FileLock', () => {
 
   test('a lock file that is not ours to read is never broken: ELOCKED says so', async () => {
     writeFileSync(lockPath, 'not a lock written by FileLock');
-    const error = await FileLock.acquire(lockPath).catch((e: unknown) => e as Error);
+    const error: unknown = await FileLock.acquire(lockPath).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isStorageError(error, 'ELOCKED')).toBe(true);
-    expect(error.message).toMatch(/unreadable lock file/);
+    expect((error as Error).message).toMatch(/unreadable lock file/);
     expect(readFileSync(lockPath, 'utf8')).toBe('not a lock written by FileLock');
   });
 
