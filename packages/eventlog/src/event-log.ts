@@ -47,7 +47,8 @@ export interface EventLogOptions {
    * When an append's promise resolves:
    * - `'none'`: once buffered; written to the OS when the buffer fills, at the end of the
    *   current event-loop turn, on `flush()`/`sync()`/`close()`. A process crash may lose
-   *   the unwritten buffer, a power failure anything not yet fsynced.
+   *   the unwritten buffer, a power failure anything not yet fsynced (sealed segments
+   *   included: they are fsynced at rotation only in the durable modes).
    * - `'batch'` (group commit): once an fdatasync covering it has completed; all appends
    *   made while one fdatasync runs share the next one.
    * - `'always'`: each call is written and fdatasynced before it returns.
@@ -395,14 +396,12 @@ export class EventLog implements AsyncDisposable {
     old.sealed = true;
     this.#appender = undefined;
     if (this.durability === 'none') {
-      // Sealed segments are made durable too, but off the append path: with no durability
-      // promised, appends need not wait for hundreds of MiB to reach the disk.
-      const fd = appender.fd;
+      // No durability was asked for: the sealed segment reaches the disk when the OS
+      // writes it back (or at close). After a power failure its tail may be missing;
+      // open then reports it as damaged and repair() cuts it.
+      this.#retireFd(appender.fd);
       this.#startSegment(old.number + 1);
       this.#queue(async () => {
-        await new Promise<void>((resolve, reject) => appender.syncLater((error) => (error === null ? resolve() : reject(error))));
-        this.#syncs++;
-        this.#retireFd(fd);
         await this.#persistIndex(old);
         await this.#writeMeta();
       });
