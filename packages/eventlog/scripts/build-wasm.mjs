@@ -1,5 +1,5 @@
 // Compiles wasm/crc32c.wat into src/crc32c-wasm.ts (the module bytes as base64).
-// Needs the `wabt` package: `npx -y -p wabt@1.0.39 node scripts/build-wasm.mjs` or a local install.
+// Needs the `wabt` dev dependency: `pnpm --filter @store/eventlog build:wasm`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
