@@ -11,7 +11,7 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { quick, runBenchmarks } from '@store/bench-harness';
+import { quick, runBenchmarks, type BenchCase } from '@store/bench-harness';
 import { DEFAULT_MAX_FILE_SIZE, EventLog, SEGMENT_HEADER_SIZE } from '../src/index.js';
 
 const EVENT = 100;
@@ -77,8 +77,23 @@ class RawAppender {
 
 // ---------------------------------------------------------------- batched appends
 
-let raw: RawAppender;
 let rawId = 0;
+
+/** The raw append limit as a benchmark case writing to files named after `name`. */
+function rawAppendCase(name: string): BenchCase {
+  let raw: RawAppender;
+  return {
+    name: 'raw writeSync limit',
+    setup: () => (raw = new RawAppender(path.join(root, name))),
+    run: () => {
+      for (let i = 0; i < APPENDS_PER_RUN; i++) raw.append(rawId++, events[i % BATCH]!);
+      raw.flush();
+      raw.trim();
+      return APPENDS_PER_RUN;
+    },
+    teardown: () => raw.close(),
+  };
+}
 let batchLog: EventLog;
 let singleLog: EventLog;
 
@@ -154,17 +169,7 @@ await runBenchmarks('eventlog', [
     unit: 'events',
     baseline: 'raw writeSync limit',
     cases: [
-      {
-        name: 'raw writeSync limit',
-        setup: () => (raw = new RawAppender(path.join(root, 'raw-append'))),
-        run: () => {
-          for (let i = 0; i < APPENDS_PER_RUN; i++) raw.append(rawId++, events[i % BATCH]!);
-          raw.flush();
-          raw.trim();
-          return APPENDS_PER_RUN;
-        },
-        teardown: () => raw.close(),
-      },
+      rawAppendCase('raw-append'),
       {
         name: 'appendBatchWithIds (1000/batch)',
         setup: async () => (batchLog = await EventLog.open(path.join(root, 'batch'), { maxFileSize: ROTATE_AT })),
@@ -187,17 +192,7 @@ await runBenchmarks('eventlog', [
     unit: 'events',
     baseline: 'raw writeSync limit',
     cases: [
-      {
-        name: 'raw writeSync limit',
-        setup: () => (raw = new RawAppender(path.join(root, 'raw-append-2'))),
-        run: () => {
-          for (let i = 0; i < APPENDS_PER_RUN; i++) raw.append(rawId++, events[i % BATCH]!);
-          raw.flush();
-          raw.trim();
-          return APPENDS_PER_RUN;
-        },
-        teardown: () => raw.close(),
-      },
+      rawAppendCase('raw-append-2'),
       {
         name: 'await append() per event',
         setup: async () => (singleLog = await EventLog.open(path.join(root, 'single'), { maxFileSize: ROTATE_AT })),

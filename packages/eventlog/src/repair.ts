@@ -5,7 +5,7 @@ import { viewOf } from './checksum.js';
 import { SEGMENT_HEADER_SIZE } from './format.js';
 import { inspectRecord, recordId } from './record.js';
 import { decodeSegmentHeader } from './segment-header.js';
-import { scanSegment, type Segment } from './segment.js';
+import { findValidRecordIn, scanSegment, type Segment } from './segment.js';
 
 export interface RepairProblem {
   segment: string;
@@ -40,7 +40,7 @@ export function repairSegment(dir: string, seg: Segment, interval: number): Repa
       continue;
     }
     const reason = total === 0 ? 'record runs past the end of the file' : total < 0 ? 'record header or checksum mismatch' : `record id ${id} out of order`;
-    const next = findNext(bytes, view, pos, Math.max(lastId, seg.firstId - 1));
+    const next = findValidRecordIn(bytes, pos, Math.max(lastId, seg.firstId - 1));
     problems.push({ segment: seg.fileName, offset: pos, reason, action: next < 0 ? 'truncated' : 'skipped', droppedBytes: (next < 0 ? bytes.length : next) - pos });
     if (next < 0) break;
     pos = next;
@@ -75,11 +75,5 @@ export function repairSegment(dir: string, seg: Segment, interval: number): Repa
   return problems;
 }
 
-function findNext(bytes: Buffer, view: DataView, from: number, afterId: number): number {
-  for (let p = from + 1; p + 16 <= bytes.length; p++) {
-    if (recordId(bytes, p) > afterId && inspectRecord(view, bytes, p, bytes.length) > 0) return p;
-  }
-  return -1;
-}
 
 

@@ -157,11 +157,15 @@ export function findValidRecordAfter(fd: number, from: number, fileSize: number,
   if (fileSize - from <= 16) return -1;
   const bytes = Buffer.allocUnsafe(fileSize - from);
   const n = readFully(fd, bytes, 0, bytes.length, from);
+  const at = findValidRecordIn(bytes.subarray(0, n), 0, afterId);
+  return at < 0 ? -1 : from + at;
+}
+
+/** The first offset after `from` in `bytes` holding a valid record with an id above `afterId`, or -1. */
+export function findValidRecordIn(bytes: Uint8Array, from: number, afterId: number): number {
   const view = viewOf(bytes);
-  for (let p = 1; p + 16 <= n; p++) {
-    const id = recordId(bytes, p);
-    if (id <= afterId) continue;
-    if (inspectRecord(view, bytes, p, n) > 0) return from + p;
+  for (let p = from + 1; p + 16 <= bytes.length; p++) {
+    if (recordId(bytes, p) > afterId && inspectRecord(view, bytes, p, bytes.length) > 0) return p;
   }
   return -1;
 }
