@@ -150,10 +150,14 @@ function rawScan(file: string): number {
   return count;
 }
 
+/** mulberry32: a seeded generator with a full period (an LCG on doubles repeated itself here). */
 let seed = 12345;
 const random = (): number => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x80000000;
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
 // ---------------------------------------------------------------- durable appends

@@ -45,21 +45,35 @@ export class SparseIndex {
     while (this.length > 0 && this.offsets[this.length - 1]! >= offset) this.length--;
   }
 
-  /** Index of the last entry whose id is ≤ `id`, or -1 if `id` precedes every entry. */
+  /**
+   * Index of the last entry whose id is ≤ `id`, or -1 if `id` precedes every entry.
+   * Ids grow almost linearly with the offset, so interpolation lands next to the answer in
+   * a step or two; a plain binary search over a large index costs a cache miss per level.
+   * Interpolation and bisection steps alternate, so the worst case stays logarithmic.
+   */
   floor(id: number): number {
+    const ids = this.ids;
     let lo = 0;
     let hi = this.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ids[mid]! <= id) {
-        found = mid;
-        lo = mid + 1;
+    if (hi < 0 || id < ids[0]!) return -1;
+    if (id >= ids[hi]!) return hi;
+    // Invariant: ids[lo] <= id < ids[hi].
+    let interpolate = true;
+    while (hi - lo > 1) {
+      let mid: number;
+      if (interpolate) {
+        const a = ids[lo]!;
+        mid = lo + Math.floor(((id - a) / (ids[hi]! - a)) * (hi - lo));
+        if (mid <= lo) mid = lo + 1;
+        else if (mid >= hi) mid = hi - 1;
       } else {
-        hi = mid - 1;
+        mid = (lo + hi) >>> 1;
       }
+      interpolate = !interpolate;
+      if (ids[mid]! <= id) lo = mid;
+      else hi = mid;
     }
-    return found;
+    return lo;
   }
 
   encode(summary: IndexSummary): Uint8Array {
