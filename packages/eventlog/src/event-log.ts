@@ -265,11 +265,32 @@ export class EventLog implements AsyncDisposable {
       }
     }
     if (batch.length === 0) return Promise.resolve(firstId - 1);
-    for (let i = 0; i < batch.length; i++) {
-      const error = this.#write(firstId + i, batch[i]!);
-      if (error !== undefined) return Promise.reject(error);
+    if (this.#appender === undefined || this.#closed) return Promise.reject(this.#closed ? CLOSED() : this.#idError(firstId));
+    if (firstId + batch.length - 1 > MAX_ID) return Promise.reject(new StorageError('EINVAL', 'id space exhausted', { field: 'id' }));
+    // The checks are done once for the batch; the loop only encodes.
+    const interval = this.#interval;
+    const max = this.#maxFileSize;
+    let seg = this.#segments[this.#segments.length - 1]!;
+    let appender = this.#appender;
+    let id = firstId;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const data = batch[i]!;
+        const total = RECORD_HEADER_SIZE + data.length;
+        if (seg.size + total > max && seg.count > 0) {
+          this.#rotateNow();
+          seg = this.#segments[this.#segments.length - 1]!;
+          appender = this.#appender!;
+        }
+        const offset = seg.size;
+        appender.append(id, data);
+        seg.note(id, offset, total, interval);
+        this.#nextId = ++id;
+      }
+    } catch (error) {
+      return Promise.reject(error instanceof StorageError ? error : fromNodeError(error, seg.fileName, 'append'));
     }
-    return this.#acknowledge(firstId + batch.length - 1);
+    return this.#acknowledge(id - 1);
   }
 
   /** Appends `data` under the next id and resolves to that id. */
