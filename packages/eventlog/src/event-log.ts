@@ -1,4 +1,4 @@
-import { constants as fsConstants, closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { constants as fsConstants, closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   FileLock,
@@ -18,6 +18,7 @@ import {
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_WRITE_BUFFER_SIZE,
   LOCK_FILE,
+  META_FILE,
   MAX_ID,
   MAX_RECORD_DATA,
   MAX_SEGMENT_SIZE,
@@ -33,7 +34,7 @@ import { inspectRecord, recordId } from './record.js';
 import { applyIndex, loadSegments, type RecoveryReport } from './recovery.js';
 import { repairSegment, type RepairProblem } from './repair.js';
 import { encodeSegmentHeader } from './segment-header.js';
-import { Segment, openSegmentFile, readFully, scanSegment } from './segment.js';
+import { Segment, openSegmentFile, readFully, scanSegment, type ArchiveLocation } from './segment.js';
 import { SparseIndex } from './sparse-index.js';
 
 export type Durability = 'none' | 'batch' | 'always';
@@ -900,6 +901,7 @@ export class EventLog implements AsyncDisposable {
     const names = listDir(this.directory, true);
     const numbers = names.map(parseSegmentFileName).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
     const newest = numbers[numbers.length - 1];
+    this.#followMeta(new Set(numbers));
     for (;;) {
       if (last !== undefined && last.local) {
         const sealedNow = newest !== undefined && newest > last.number;
@@ -922,6 +924,29 @@ export class EventLog implements AsyncDisposable {
       grew = true;
     }
     return grew;
+  }
+
+  /**
+   * What the writer did to older segments since we looked: deleted them (deleteRange) or
+   * moved them to the archive. Segments whose file is gone and that we never opened are
+   * dropped or switched to their archive copy; an open fd still reads a deleted file.
+   */
+  #followMeta(onDisk: Set<number>): void {
+    let meta: { firstSegment?: unknown; segments?: { number?: unknown; archive?: ArchiveLocation }[] };
+    try {
+      meta = JSON.parse(readFileSync(path.join(this.directory, META_FILE), 'utf8')) as typeof meta;
+    } catch {
+      return; // missing or being replaced: look again next time
+    }
+    const first = typeof meta.firstSegment === 'number' ? meta.firstSegment : 0;
+    const archived = new Map((meta.segments ?? []).filter((r) => r.archive !== undefined).map((r) => [r.number, r.archive!]));
+    this.#segments = this.#segments.filter((seg) => seg.number >= first || seg.readFd >= 0);
+    for (const seg of this.#segments) {
+      if (seg.local && seg.readFd < 0 && !onDisk.has(seg.number) && archived.has(seg.number)) {
+        seg.local = false;
+        seg.archive = archived.get(seg.number);
+      }
+    }
   }
 
   #extend(seg: Segment): boolean {

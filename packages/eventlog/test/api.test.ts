@@ -159,6 +159,19 @@ describe('appending and reading', () => {
     expect(await again.oldestEventId()).toBe(oldest);
   });
 
+  it('a reader opened before deleteRange follows it (and the archive) instead of failing', async () => {
+    await using log = await EventLog.open(dir, { maxFileSize: 4096 });
+    for (let i = 0; i < 400; i++) await log.append(enc(`event-${String(i).padStart(4, '0')}`));
+    await log.flush();
+    await using reader = await EventLog.open(dir, { readOnly: true });
+    const deleted = await log.deleteRange(0, 200);
+    expect(deleted).toBeGreaterThan(0);
+    const ids = (await collect(reader.iterRange(0))).map((e) => e.id);
+    expect(ids[0]).toBe(deleted);
+    expect(ids[ids.length - 1]).toBe(399);
+    expect(await reader.oldestEventId()).toBe(deleted);
+  });
+
   it('deleteRange refuses to punch a hole in the middle', async () => {
     await using log = await EventLog.open(dir, { maxFileSize: 4096 });
     for (let i = 0; i < 600; i++) await log.append(enc(`event-${String(i).padStart(4, '0')}`));

@@ -30,7 +30,12 @@ describe('archival', () => {
     {
       await using log = await EventLog.open(logDir, { maxFileSize: 4096, archive, archivePrefix: 'cold/run-1' });
       for (let i = 0; i < 500; i++) await log.append(event(i));
+      await log.flush();
+      // A reader opened before archival follows the segments to the archive.
+      const reader = await EventLog.open(logDir, { readOnly: true, archive, archivePrefix: 'cold/run-1' });
       const report = await log.archive();
+      expect((await collect(reader.iterRange(0))).map((e) => e.id)).toEqual([...Array(500).keys()]);
+      await reader.close();
       expect(report.archived.length).toBeGreaterThan(1);
       expect(report.archived[0]!.key).toBe('cold/run-1/events-00000000.log');
       const local = (await readdir(logDir)).filter((n) => n.endsWith('.log'));
