@@ -12,6 +12,12 @@ const NATIVE_MIN_BYTES = 384;
 
 const TABLE = buildTable();
 
+/**
+ * The slicing tables (16 × 256 entries; table k at offset 256·k), for code that computes
+ * CRC32C in another runtime such as WebAssembly and must not build its own.
+ */
+export const CRC32C_TABLE: Readonly<Int32Array> = TABLE;
+
 function buildTable(): Int32Array {
   const t = new Int32Array(16 * 256);
   for (let n = 0; n < 256; n++) {

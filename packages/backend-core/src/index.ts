@@ -9,5 +9,5 @@ export type { FilesystemBackendOptions } from './filesystem-backend.js';
 export { MemoryBackend } from './memory-backend.js';
 export { FileLock, readLockOwner, isOwnerAlive } from './file-lock.js';
 export type { LockOwner, LockOptions } from './file-lock.js';
-export { crc32c, crc32cRange, maskCrc32c, unmaskCrc32c, maskedCrc32c } from './crc32c.js';
+export { crc32c, crc32cRange, CRC32C_TABLE, maskCrc32c, unmaskCrc32c, maskedCrc32c } from './crc32c.js';
 export { fsyncDirectory } from './directory-sync.js';

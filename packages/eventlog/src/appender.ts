@@ -1,6 +1,5 @@
 import { closeSync, fdatasync, fdatasyncSync, writeSync } from 'node:fs';
 import { fromNodeError } from '@store/backend-core';
-import { viewOf } from './checksum.js';
 import { RECORD_HEADER_SIZE } from './format.js';
 import { sealRecord, writeRecordHeader } from './record.js';
 import { WasmCrc } from './wasm-crc.js';
@@ -55,7 +54,7 @@ export class Appender {
     const record = Buffer.allocUnsafe(RECORD_HEADER_SIZE + data.length);
     writeRecordHeader(record, 0, id, data.length);
     record.set(data, RECORD_HEADER_SIZE);
-    sealRecord(viewOf(record), record, 0);
+    sealRecord(record, 0);
     this.#writeAll(record, record.length);
   }
 

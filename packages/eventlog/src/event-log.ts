@@ -11,7 +11,7 @@ import {
 } from '@store/backend-core';
 import { Appender } from './appender.js';
 import { BlockCache, blockOf, type Block } from './block-cache.js';
-import { recordCrc, viewOf } from './checksum.js';
+import { recordCrc } from './checksum.js';
 import {
   DEFAULT_BLOCK_CACHE_SIZE,
   DEFAULT_INDEX_INTERVAL,
@@ -1025,7 +1025,7 @@ function findInBlock(block: Block, end: number, seg: Segment, base: number, id: 
     const size = view.getUint32(off + 8);
     if (hi > 0x1f_ffff || off + RECORD_HEADER_SIZE + size > end) break;
     if (rid === id) {
-      if (recordCrc(view, bytes, off, size) !== view.getUint32(off + 12)) {
+      if (recordCrc(bytes, off, size) !== view.getUint32(off + 12)) {
         throw new StorageError('ECORRUPT', `record ${id} fails its checksum`, { path: seg.fileName, offset: base + off });
       }
       // A copy (blocks are shared through the cache, or reused as scratch), carved from
@@ -1042,10 +1042,9 @@ function findInBlock(block: Block, end: number, seg: Segment, base: number, id: 
 }
 
 function scanBytes(bytes: Uint8Array, seg: Segment, interval: number): { end: number; stop: 'incomplete' | 'corrupt' | undefined; reason: string } {
-  const view = viewOf(bytes);
   let pos = SEGMENT_HEADER_SIZE;
   while (pos < bytes.length) {
-    const total = inspectRecord(view, bytes, pos, bytes.length);
+    const total = inspectRecord(bytes, pos, bytes.length);
     if (total <= 0) return { end: pos, stop: total === 0 ? 'incomplete' : 'corrupt', reason: total === 0 ? 'record runs past the end of the file' : 'record header or checksum mismatch' };
     const id = recordId(bytes, pos);
     if (id <= seg.lastId || id < seg.firstId) return { end: pos, stop: 'corrupt', reason: `record id ${id} out of order` };

@@ -172,7 +172,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
         if (avail >= total) {
           const hi = view.getUint32(off);
           // Records below #verified were checked in one WebAssembly pass when the chunk was read.
-          if (off + total > this.#verified && (size > MAX_RECORD_DATA || hi > 0x1f_ffff || recordCrc(view, chunk, off, size) !== view.getUint32(off + 12))) {
+          if (off + total > this.#verified && (size > MAX_RECORD_DATA || hi > 0x1f_ffff || recordCrc(chunk, off, size) !== view.getUint32(off + 12))) {
             throw this.#corrupt(seg, 'record header or checksum mismatch');
           }
           const id = hi * 0x1_0000_0000 + view.getUint32(off + 4);

@@ -10,14 +10,14 @@ export const RECORD_CORRUPT = -1;
  * (header + data) when the checksum holds, `RECORD_INCOMPLETE` when the bytes stop before
  * the record does, `RECORD_CORRUPT` when the header or the checksum is wrong.
  */
-export function inspectRecord(view: DataView, bytes: Uint8Array, offset: number, end: number): number {
+export function inspectRecord(bytes: Uint8Array, offset: number, end: number): number {
   if (end - offset < RECORD_HEADER_SIZE) return RECORD_INCOMPLETE;
   if (readU32(bytes, offset) > 0x1f_ffff) return RECORD_CORRUPT;
   const size = readU32(bytes, offset + 8);
   if (size > MAX_RECORD_DATA) return RECORD_CORRUPT;
   const total = RECORD_HEADER_SIZE + size;
   if (end - offset < total) return RECORD_INCOMPLETE;
-  if (recordCrc(view, bytes, offset, size) !== readU32(bytes, offset + 12)) return RECORD_CORRUPT;
+  if (recordCrc(bytes, offset, size) !== readU32(bytes, offset + 12)) return RECORD_CORRUPT;
   return total;
 }
 
@@ -36,7 +36,7 @@ export function writeRecordHeader(bytes: Uint8Array, offset: number, id: number,
 }
 
 /** Computes and stores the checksum of a record whose header and data are in place. */
-export function sealRecord(view: DataView, bytes: Uint8Array, offset: number): void {
+export function sealRecord(bytes: Uint8Array, offset: number): void {
   const size = readU32(bytes, offset + 8);
-  writeU32(bytes, offset + 12, recordCrc(view, bytes, offset, size));
+  writeU32(bytes, offset + 12, recordCrc(bytes, offset, size));
 }

@@ -1,7 +1,6 @@
 import { closeSync, copyFileSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fromNodeError } from '@store/backend-core';
-import { viewOf } from './checksum.js';
 import { SEGMENT_HEADER_SIZE } from './format.js';
 import { inspectRecord, recordId } from './record.js';
 import { decodeSegmentHeader } from './segment-header.js';
@@ -25,13 +24,12 @@ export function repairSegment(dir: string, seg: Segment, interval: number): Repa
   const file = path.join(dir, seg.fileName);
   const bytes = readFileSync(file);
   seg.firstId = decodeSegmentHeader(bytes, seg.fileName);
-  const view = viewOf(bytes);
   const kept: Uint8Array[] = [bytes.subarray(0, SEGMENT_HEADER_SIZE)];
   const problems: RepairProblem[] = [];
   let pos = SEGMENT_HEADER_SIZE;
   let lastId = -1;
   while (pos < bytes.length) {
-    const total = inspectRecord(view, bytes, pos, bytes.length);
+    const total = inspectRecord(bytes, pos, bytes.length);
     const id = total > 0 ? recordId(bytes, pos) : -1;
     if (total > 0 && id > lastId && id >= seg.firstId) {
       kept.push(bytes.subarray(pos, pos + total));

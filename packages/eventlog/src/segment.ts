@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { StorageError, fromNodeError } from '@store/backend-core';
-import { viewOf } from './checksum.js';
 import { SEGMENT_HEADER_SIZE, indexFileName, segmentFileName } from './format.js';
 import { RECORD_CORRUPT, RECORD_INCOMPLETE, inspectRecord, recordId } from './record.js';
 import { decodeSegmentHeader } from './segment-header.js';
@@ -102,13 +101,12 @@ const SCAN_CHUNK = 1 << 20;
 export function scanSegment(fd: number, seg: Segment, fileSize: number, interval: number): ScanResult {
   let pos = seg.size;
   let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(0, fileSize - pos)) || 1);
-  let view = viewOf(chunk);
   let base = pos;
   let have = 0;
   for (;;) {
     let off = pos - base;
     while (true) {
-      const total = inspectRecord(view, chunk, off, have);
+      const total = inspectRecord(chunk, off, have);
       if (total === RECORD_INCOMPLETE) break;
       if (total === RECORD_CORRUPT) return { end: pos, stop: 'corrupt', reason: 'record header or checksum mismatch' };
       const id = recordId(chunk, off);
@@ -128,7 +126,6 @@ export function scanSegment(fd: number, seg: Segment, fileSize: number, interval
     const next = Buffer.allocUnsafe(Math.max(SCAN_CHUNK, Math.min(needed, fileSize - pos)));
     chunk.copy(next, 0, off, have);
     chunk = next;
-    view = viewOf(chunk);
     base = pos;
     have = keep;
     const want = Math.min(chunk.length - have, fileSize - (base + have));
@@ -163,9 +160,8 @@ export function findValidRecordAfter(fd: number, from: number, fileSize: number,
 
 /** The first offset after `from` in `bytes` holding a valid record with an id above `afterId`, or -1. */
 export function findValidRecordIn(bytes: Uint8Array, from: number, afterId: number): number {
-  const view = viewOf(bytes);
   for (let p = from + 1; p + 16 <= bytes.length; p++) {
-    if (recordId(bytes, p) > afterId && inspectRecord(view, bytes, p, bytes.length) > 0) return p;
+    if (recordId(bytes, p) > afterId && inspectRecord(bytes, p, bytes.length) > 0) return p;
   }
   return -1;
 }

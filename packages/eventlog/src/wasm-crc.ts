@@ -1,4 +1,4 @@
-import { TABLE } from './checksum.js';
+import { CRC32C_TABLE as TABLE } from '@store/backend-core';
 import { CRC32C_WASM } from './crc32c-wasm.js';
 
 /**
