@@ -58,12 +58,15 @@ export interface CaseResult {
 /** True when `BENCH_QUICK=1`: benchmarks shrink their data sets for a smoke run. */
 export const quick = process.env.BENCH_QUICK === '1';
 
+/** `BENCH_ONLY=text`: run only the groups whose title contains it (case-insensitive). */
+const only = process.env.BENCH_ONLY?.toLowerCase();
+
 export async function runBenchmarks(suite: string, groups: BenchGroup[], options: BenchOptions = {}): Promise<CaseResult[]> {
   const rounds = options.rounds ?? (quick ? 1 : 5);
   const minTimeMs = options.minTimeMs ?? (quick ? 50 : 1000);
   const results: CaseResult[] = [];
   console.log(`\n# ${suite}  (node ${process.version}, ${cpus().length} cores, ${rounds} rounds × ≥${minTimeMs} ms per case)\n`);
-  for (const group of groups) {
+  for (const group of groups.filter((g) => only === undefined || g.title.toLowerCase().includes(only))) {
     const samples = new Map<string, number[]>(group.cases.map((c) => [c.name, []]));
     for (const c of group.cases) await c.setup?.();
     for (let round = 0; round < rounds; round++) {
