@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { BackendCapabilities, FileStat, ListOptions, StorageBackend } from './backend.js';
 import { DirectorySync } from './directory-sync.js';
 import { StorageError, fromNodeError } from './errors.js';
-import { compareCodeUnits, isTempName, parseKey } from './path.js';
+import { checkRange, compareCodeUnits, isTempName, parseKey } from './path.js';
 import { DEFAULT_TEMP_MAX_AGE_MS, nextTempName } from './temp-file.js';
 
 export interface FilesystemBackendOptions {
@@ -99,9 +99,6 @@ export class FilesystemBackend implements StorageBackend {
       renameSync(temp, target);
     } catch (error) {
       await fs.unlink(temp).catch(() => undefined);
-      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        throw new StorageError('ENOTDIR', 'a parent of the path is a file', { path: key, cause: error });
-      }
       throw fromNodeError(error, key, 'write');
     }
     if (durable) await this.#syncDirectory(dir, key);
@@ -166,12 +163,7 @@ export class FilesystemBackend implements StorageBackend {
 
   async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     const segments = this.#parse(key);
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new StorageError('EINVAL', 'offset must be a non-negative integer', { path: key, offset });
-    }
-    if (!Number.isSafeInteger(length) || length < 0) {
-      throw new StorageError('EINVAL', 'length must be a non-negative integer', { path: key, offset });
-    }
+    checkRange(key, offset, length);
     const real = await this.#resolveExisting(segments, key);
     if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
     try {
@@ -294,9 +286,7 @@ export class FilesystemBackend implements StorageBackend {
   async #ensureDirectory(segments: string[], key: string, leafIsTarget = false): Promise<string> {
     const existing = await this.#resolveExisting(segments, key);
     if (existing !== undefined) {
-      if (segments.length > 0 && !statSync(existing).isDirectory()) {
-        throw new StorageError(leafIsTarget ? 'EEXIST' : 'ENOTDIR', `'${segments.join('/')}' is a file, not a directory`, { path: key });
-      }
+      if (segments.length > 0 && !statSync(existing).isDirectory()) throw notADirectory(segments, key, leafIsTarget);
       await this.#directoriesBeingSynced.get(existing);
       return existing;
     }
@@ -310,9 +300,7 @@ export class FilesystemBackend implements StorageBackend {
       // symlink that points nowhere (following it again would loop forever).
       const st = lstatSync(dir);
       if (st.isSymbolicLink()) throw new StorageError('EACCES', 'path runs through a dangling symlink', { path: key });
-      if (!st.isDirectory()) {
-        throw new StorageError(leafIsTarget ? 'EEXIST' : 'ENOTDIR', `'${segments.join('/')}' is a file, not a directory`, { path: key });
-      }
+      if (!st.isDirectory()) throw notADirectory(segments, key, leafIsTarget);
       await this.#directoriesBeingSynced.get(dir);
       if (this.durability === 'fsync') await this.#syncDirectory(parent, key); // the creator may be another process
       return dir;
@@ -358,6 +346,11 @@ export class FilesystemBackend implements StorageBackend {
       }
     }
   }
+}
+
+/** A file where a directory is needed: `EEXIST` when it is the directory asked for, else `ENOTDIR`. */
+function notADirectory(segments: string[], key: string, leafIsTarget: boolean): StorageError {
+  return new StorageError(leafIsTarget ? 'EEXIST' : 'ENOTDIR', `'${segments.join('/')}' is a file, not a directory`, { path: key });
 }
 
 function assertInside(root: string, real: string, key: string): void {

@@ -2,7 +2,7 @@ export type { StorageBackend, BackendCapabilities, FileStat, ListOptions } from 
 export { capabilitiesOf, NO_CAPABILITIES } from './backend.js';
 export { StorageError, isStorageError, fromNodeError, ERROR_CODES } from './errors.js';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.js';
-export { parseKey, normalizeKey, isTempName, compareCodeUnits, MAX_SEGMENT_BYTES, TEMP_PREFIX } from './path.js';
+export { parseKey, normalizeKey, checkRange, isTempName, compareCodeUnits, MAX_SEGMENT_BYTES, TEMP_PREFIX } from './path.js';
 export type { KeyOptions } from './path.js';
 export { FilesystemBackend } from './filesystem-backend.js';
 export type { FilesystemBackendOptions } from './filesystem-backend.js';

@@ -1,6 +1,6 @@
 import type { BackendCapabilities, FileStat, ListOptions, StorageBackend } from './backend.js';
 import { StorageError } from './errors.js';
-import { compareCodeUnits, parseKey } from './path.js';
+import { checkRange, compareCodeUnits, parseKey } from './path.js';
 
 const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   stat: true,
@@ -80,19 +80,18 @@ export class MemoryBackend implements StorageBackend {
 
   async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     const segments = this.#parse(key);
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-      throw new StorageError('EINVAL', 'offset and length must be non-negative integers', { path: key, offset });
-    }
+    checkRange(key, offset, length);
     return this.#file(segments, key).data.slice(offset, offset + length);
   }
 
   async rename(from: string, to: string): Promise<void> {
-    const source = this.#file(this.#parse(from), from);
+    const fromSegments = this.#parse(from);
+    const source = this.#file(fromSegments, from);
     const toSegments = this.#parse(to);
     const target = toSegments.join('/');
     if (this.#directories.has(target)) throw new StorageError('EISDIR', 'is a directory', { path: to });
     this.#makeDirectories(toSegments.slice(0, -1), to, false);
-    this.#files.delete(this.#parse(from).join('/'));
+    this.#files.delete(fromSegments.join('/'));
     this.#files.set(target, source);
   }
 

@@ -57,6 +57,16 @@ function checkSegment(segment: string, path: string): void {
   }
 }
 
+/** The argument rules of `readRange`, shared by every backend so they reject alike. */
+export function checkRange(key: string, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new StorageError('EINVAL', 'offset must be a non-negative integer', { path: key, offset });
+  }
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new StorageError('EINVAL', 'length must be a non-negative integer', { path: key, offset });
+  }
+}
+
 export function isTempName(name: string): boolean {
   return name.startsWith(TEMP_PREFIX);
 }
