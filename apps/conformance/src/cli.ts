@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StorageBackend } from '@store/backend-core';
 import type { ConformanceTarget } from './case.js';
-import { formatJUnit, formatJson, formatResultLine, summarize } from './report.js';
+import { formatJUnit, formatJson, formatResultLine, formatSummaryLine, summarize } from './report.js';
 import { runConformance, selectCases } from './runner.js';
 
 const USAGE = `Usage: store-conformance (--module FILE | --backend fs|memory | --url URL) [options]
@@ -115,8 +115,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(formatJson(results, name));
   } else {
-    const s = summarize(results);
-    console.log(`\nconformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`);
+    console.log(`\n${formatSummaryLine(results)}`);
   }
   if (values.junit !== undefined) await writeFile(values.junit, formatJUnit(results, name));
   return summarize(results).failed > 0 ? 1 : 0;

@@ -25,14 +25,14 @@ export function formatResultLine(r: CaseResult): string {
   return r.reason === undefined ? head : `${head}\n     ${r.status === 'failed' ? 'reason' : 'why'}: ${r.reason}\n     contract: ${r.contract}`;
 }
 
-export function formatText(results: readonly CaseResult[], targetName: string): string {
+/** The closing line, in the plain `N passed, N failed` form CI log readers understand. */
+export function formatSummaryLine(results: readonly CaseResult[]): string {
   const s = summarize(results);
-  return [
-    `StorageBackend conformance: ${targetName}`,
-    ...results.map(formatResultLine),
-    '',
-    `conformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`,
-  ].join('\n');
+  return `conformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
+}
+
+export function formatText(results: readonly CaseResult[], targetName: string): string {
+  return [`StorageBackend conformance: ${targetName}`, ...results.map(formatResultLine), '', formatSummaryLine(results)].join('\n');
 }
 
 export function formatJson(results: readonly CaseResult[], targetName: string): string {
