@@ -29,6 +29,7 @@ import {
   segmentFileName,
 } from './format.js';
 import { emptyMeta, readMeta, writeMeta, type Meta, type SegmentRecord } from './meta.js';
+import { ReadAheadStream } from './read-ahead.js';
 import { RangeIterator, type LogEvent, type RangeOptions, type ReaderPort } from './range-iterator.js';
 import { inspectRecord, recordId } from './record.js';
 import { applyIndex, loadSegments, type RecoveryReport } from './recovery.js';
@@ -1011,6 +1012,10 @@ export class EventLog implements AsyncDisposable {
       return readFully(this.#readFd(seg), buf, at, length, position);
     },
     readArchived: (seg: Segment, start: number, length: number): Promise<Uint8Array> => this.#readArchivedRange(seg, start, length),
+    readAhead: (seg: Segment, start: number, limit: number): ReadAheadStream | undefined => {
+      this.#ensureWritten(seg, limit);
+      return ReadAheadStream.open(path.join(this.directory, seg.fileName), start, limit);
+    },
     catchUp: (): boolean => this.#catchUp(),
   };
 }

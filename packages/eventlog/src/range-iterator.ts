@@ -3,6 +3,7 @@ import { StorageError } from '@store/backend-core';
 import { recordCrc, viewOf } from './checksum.js';
 import { verifiedPrefix } from './wasm-crc.js';
 import { MAX_RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, readU32 } from './format.js';
+import { READ_AHEAD_MIN_BYTES, type ReadAheadStream } from './read-ahead.js';
 import type { Segment } from './segment.js';
 
 export interface LogEvent {
@@ -26,6 +27,8 @@ export interface ReaderPort {
   readOnly(): boolean;
   readLocal(seg: Segment, buf: Buffer, at: number, length: number, position: number): number;
   readArchived(seg: Segment, start: number, length: number): Promise<Uint8Array>;
+  /** Verified chunks of a local segment from `start` (a record boundary) up to `limit`, read ahead in a worker. */
+  readAhead(seg: Segment, start: number, limit: number): ReadAheadStream | undefined;
   catchUp(): boolean;
 }
 
@@ -49,12 +52,18 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #pos = SEGMENT_HEADER_SIZE;
   #chunk: Buffer = EMPTY;
   #view = viewOf(EMPTY);
+  // The chunk's ArrayBuffer and offset, read once per chunk: Buffer#buffer is a getter that
+  // cost more than the view itself when read per event.
+  #arrayBuffer: ArrayBuffer = EMPTY.buffer as ArrayBuffer;
+  #byteOffset = 0;
   #base = SEGMENT_HEADER_SIZE;
   #have = 0;
   /** Chunk bytes [0, #verified) hold complete records whose checksums were verified. */
   #verified = 0;
   #lastId = -1;
   #done = false;
+  /** Chunks of the current segment read ahead by the worker (long scans only). */
+  #stream: ReadAheadStream | undefined;
 
   constructor(port: ReaderPort, start: number, end: number, options: RangeOptions) {
     this.#port = port;
@@ -87,6 +96,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   }
 
   #enter(seg: Segment | undefined): void {
+    this.#closeStream();
     this.#seg = seg;
     this.#chunk = EMPTY;
     this.#have = 0;
@@ -148,6 +158,20 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       return parked;
     }
     for (;;) {
+      const off = this.#pos - this.#base;
+      if (off < this.#verified) {
+        // The hot path: a whole record whose header and checksum are already verified.
+        const view = this.#view;
+        const id = view.getUint32(off) * 0x1_0000_0000 + view.getUint32(off + 4);
+        const size = view.getUint32(off + 8);
+        if (id <= this.#lastId) throw this.#corrupt(this.#seg!, `record id ${id} out of order after ${this.#lastId}`);
+        this.#lastId = id;
+        this.#pos += RECORD_HEADER_SIZE + size;
+        if (id < this.#start) continue;
+        if (id < this.#end) return { id, data: new Uint8Array(this.#arrayBuffer, this.#byteOffset + off + RECORD_HEADER_SIZE, size) };
+        this.#finish();
+        return null;
+      }
       // Ids only grow: once end - 1 has been passed there is nothing left to wait for.
       if (this.#done || this.#lastId >= this.#end - 1) {
         this.#finish();
@@ -162,29 +186,18 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
         }
         return this.#atEnd();
       }
-      const off = this.#pos - this.#base;
-      const chunk = this.#chunk;
       const avail = this.#have - off;
       if (avail >= RECORD_HEADER_SIZE) {
         const view = this.#view;
         const size = view.getUint32(off + 8);
         const total = RECORD_HEADER_SIZE + size;
         if (avail >= total) {
-          const hi = view.getUint32(off);
-          // Records below #verified were checked in one WebAssembly pass when the chunk was read.
-          if (off + total > this.#verified && (size > MAX_RECORD_DATA || hi > 0x1f_ffff || recordCrc(chunk, off, size) !== view.getUint32(off + 12))) {
+          // A record the chunk's verification pass stopped at: check it alone, then take the hot path.
+          if (size > MAX_RECORD_DATA || view.getUint32(off) > 0x1f_ffff || recordCrc(this.#chunk, off, size) !== view.getUint32(off + 12)) {
             throw this.#corrupt(seg, 'record header or checksum mismatch');
           }
-          const id = hi * 0x1_0000_0000 + view.getUint32(off + 4);
-          if (id <= this.#lastId) throw this.#corrupt(seg, `record id ${id} out of order after ${this.#lastId}`);
-          this.#lastId = id;
-          this.#pos += total;
-          if (id < this.#start) continue;
-          if (id >= this.#end) {
-            this.#finish();
-            return null;
-          }
-          return { id, data: new Uint8Array(chunk.buffer, chunk.byteOffset + off + RECORD_HEADER_SIZE, size) };
+          this.#verified = off + total;
+          continue;
         }
       }
       if (this.#port.closed()) throw new StorageError('ECLOSED', 'event log is closed');
@@ -231,6 +244,17 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #fill(seg: Segment): Promise<void> | undefined {
     const off = this.#pos - this.#base;
     const keep = Math.max(0, this.#have - off);
+    if (this.#stream !== undefined) {
+      // Stream chunks hold whole records from #pos on, the partial record we hold included.
+      const next = this.#stream.take(this.#pos);
+      if (next instanceof Promise) return next;
+      if (next !== null) {
+        this.#install(next.bytes, next.bytes.length, next.bytes.length);
+        return undefined;
+      }
+      // The stream stopped (at its limit, a bad record or an error): read from here ourselves.
+      this.#closeStream();
+    }
     const remaining = seg.size - this.#pos;
     const recordLength = keep >= 12 ? RECORD_HEADER_SIZE + readU32(this.#chunk, off + 8) : 0;
     if (recordLength > remaining) throw this.#corrupt(seg, 'record runs past the end of the segment');
@@ -243,6 +267,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       const n = this.#port.readLocal(seg, chunk, keep, want, position);
       if (n < want) throw new StorageError('ECORRUPT', `segment is shorter than expected (${position + n} < ${seg.size})`, { path: seg.fileName, offset: position + n });
       this.#install(chunk, keep + n);
+      this.#startReadAhead(seg);
       return undefined;
     }
     return this.#port.readArchived(seg, position, want).then((bytes) => {
@@ -251,12 +276,26 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     });
   }
 
-  #install(chunk: Buffer, have: number): void {
+  /** After a read here: if much of the segment is left, let the worker read on from the first unverified record. */
+  #startReadAhead(seg: Segment): void {
+    if (this.#stream !== undefined || this.#verified === 0) return;
+    const start = this.#base + this.#verified;
+    if (seg.size - start >= READ_AHEAD_MIN_BYTES) this.#stream = this.#port.readAhead(seg, start, seg.size);
+  }
+
+  #closeStream(): void {
+    this.#stream?.close();
+    this.#stream = undefined;
+  }
+
+  #install(chunk: Buffer, have: number, verified?: number): void {
     this.#chunk = chunk;
     this.#view = viewOf(chunk);
+    this.#arrayBuffer = chunk.buffer as ArrayBuffer;
+    this.#byteOffset = chunk.byteOffset;
     this.#base = this.#pos;
     this.#have = have;
-    this.#verified = verifiedPrefix(chunk, 0, have, MAX_RECORD_DATA);
+    this.#verified = verified ?? verifiedPrefix(chunk, 0, have, MAX_RECORD_DATA);
   }
 
   #corrupt(seg: Segment, reason: string): StorageError {
@@ -264,6 +303,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   }
 
   #finish(): void {
+    this.#closeStream();
     this.#done = true;
     this.#chunk = EMPTY;
     this.#verified = 0;

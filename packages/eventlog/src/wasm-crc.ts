@@ -24,7 +24,10 @@ interface CrcExports {
   verifyRecords(p: number, end: number, maxSize: number): number;
 }
 
-const MODULE = new WebAssembly.Module(Buffer.from(CRC32C_WASM, 'base64'));
+/** Compiled once per process; the read-ahead worker gets it too (modules can be shared). */
+export const CRC_MODULE = new WebAssembly.Module(Buffer.from(CRC32C_WASM, 'base64'));
+/** The module's tables: the first 8 of our slicing-by-16 tables are exactly the slicing-by-8 tables. */
+export const CRC_TABLES: Int32Array = TABLE.slice(0, 2048);
 /** Where record bytes start in the module's memory (the tables come first). */
 export const DATA_OFFSET = 8192;
 const PAGE = 65536;
@@ -35,10 +38,9 @@ export class WasmCrc {
   data: Buffer;
 
   constructor(capacity: number) {
-    this.#exports = new WebAssembly.Instance(MODULE, {}).exports as unknown as CrcExports;
+    this.#exports = new WebAssembly.Instance(CRC_MODULE, {}).exports as unknown as CrcExports;
     const view = new DataView(this.#exports.memory.buffer);
-    // The first 8 of our slicing-by-16 tables are exactly the slicing-by-8 tables.
-    for (let i = 0; i < 2048; i++) view.setInt32(i * 4, TABLE[i]!, true);
+    for (let i = 0; i < CRC_TABLES.length; i++) view.setInt32(i * 4, CRC_TABLES[i]!, true);
     this.data = Buffer.alloc(0);
     this.ensureCapacity(capacity);
   }

@@ -1,0 +1,145 @@
+/**
+ * The read-ahead thread's whole program (see read-ahead.ts for the other side).
+ *
+ * It is started from this function's source text (`new Worker(code, { eval: true })`), so
+ * the same code runs from `dist/` and from the TypeScript sources under test, and nothing
+ * outside the function body exists in the thread: no imports, only `require` and
+ * `workerData`. Keep it self-contained.
+ *
+ * Messages in:  { op: 'open', id, file, start, limit, credit } · { op: 'more', id } · { op: 'close', id }
+ * Messages out: { id, buffer, position, length, last } — `buffer` (transferred) holds
+ * `length` bytes of the file from `position`: whole records, every checksum verified. Chunks
+ * of one stream are contiguous. The stream stops (`last`) at `limit`, at the first record
+ * that is incomplete at the limit or fails its check, or on any I/O error; the reader then
+ * reads the rest itself and reports what it finds there.
+ */
+export interface ReadAheadSetup {
+  /** The compiled CRC module of wasm-crc.ts and its slicing-by-8 tables (2048 entries). */
+  module: object;
+  table: Int32Array;
+  dataOffset: number;
+  chunkSize: number;
+  maxRecordData: number;
+  recordHeaderSize: number;
+}
+
+export function readAheadWorkerMain(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports -- imports do not exist in an eval'd worker */
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { closeSync, openSync, readSync } = require('node:fs') as typeof import('node:fs');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const setup = workerData as ReadAheadSetup;
+  const { dataOffset, chunkSize, maxRecordData, recordHeaderSize } = setup;
+
+  interface Wasm {
+    memory: { buffer: ArrayBuffer; grow(pages: number): number };
+    verifyRecords(p: number, end: number, maxSize: number): number;
+  }
+  const wasm = new (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly.Instance(
+    setup.module,
+    {},
+  ).exports as Wasm;
+  // Wasm memory is little-endian whatever the host is.
+  const tables = new DataView(wasm.memory.buffer);
+  for (let i = 0; i < setup.table.length; i++) tables.setInt32(i * 4, setup.table[i]!, true);
+
+  interface Stream {
+    fd: number;
+    pos: number;
+    limit: number;
+    credit: number;
+  }
+  const streams = new Map<number, Stream>();
+  const port = parentPort!;
+
+  const memoryFor = (length: number): Uint8Array => {
+    const need = dataOffset + length;
+    const have = wasm.memory.buffer.byteLength;
+    if (have < need) wasm.memory.grow(Math.ceil((need - have) / 65536));
+    return new Uint8Array(wasm.memory.buffer, dataOffset, length) as Uint8Array<ArrayBuffer>;
+  };
+
+  const readAt = (fd: number, into: Uint8Array, position: number): number => {
+    let done = 0;
+    while (done < into.length) {
+      const n = readSync(fd, into, done, into.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  };
+
+  /** The next verified run of whole records, or an empty one where the stream must stop. */
+  const nextChunk = (s: Stream): { bytes: Uint8Array<ArrayBuffer>; position: number } => {
+    let want = Math.min(s.limit - s.pos, chunkSize);
+    for (;;) {
+      const memory = memoryFor(want);
+      const n = readAt(s.fd, memory, s.pos);
+      const verified = wasm.verifyRecords(dataOffset, dataOffset + n, maxRecordData) - dataOffset;
+      if (verified === 0 && n === want && n >= recordHeaderSize) {
+        // The first record may just be longer than one chunk: read it whole, if it fits.
+        const total = recordHeaderSize + new DataView(memory.buffer, dataOffset).getUint32(8);
+        if (total > want && total <= s.limit - s.pos && total - recordHeaderSize <= maxRecordData) {
+          want = total;
+          continue;
+        }
+      }
+      const bytes = memory.slice(0, verified);
+      const position = s.pos;
+      s.pos += verified;
+      return { bytes, position };
+    }
+  };
+
+  const close = (id: number): void => {
+    const s = streams.get(id);
+    if (s === undefined) return;
+    streams.delete(id);
+    try {
+      closeSync(s.fd);
+    } catch {
+      // Nothing to do: the stream is gone either way.
+    }
+  };
+
+  const pump = (id: number): void => {
+    const s = streams.get(id);
+    while (s !== undefined && s.credit > 0) {
+      s.credit--;
+      let chunk: { bytes: Uint8Array<ArrayBuffer>; position: number } = { bytes: new Uint8Array(0), position: s.pos };
+      try {
+        chunk = nextChunk(s);
+      } catch {
+        // An I/O error: stop here; the reader's own read reports it with context.
+      }
+      const last = chunk.bytes.length === 0 || s.pos >= s.limit;
+      port.postMessage({ id, buffer: chunk.bytes.buffer, position: chunk.position, length: chunk.bytes.length, last }, [chunk.bytes.buffer]);
+      if (last) {
+        close(id);
+        return;
+      }
+    }
+  };
+
+  port.on('message', (m: { op: 'open'; id: number; file: string; start: number; limit: number; credit: number } | { op: 'more' | 'close'; id: number }) => {
+    if (m.op === 'open') {
+      let fd: number;
+      try {
+        fd = openSync(m.file, 'r');
+      } catch {
+        port.postMessage({ id: m.id, buffer: new ArrayBuffer(0), position: m.start, length: 0, last: true });
+        return;
+      }
+      streams.set(m.id, { fd, pos: m.start, limit: m.limit, credit: m.credit });
+      pump(m.id);
+    } else if (m.op === 'more') {
+      const s = streams.get(m.id);
+      if (s !== undefined) {
+        s.credit++;
+        pump(m.id);
+      }
+    } else {
+      close(m.id);
+    }
+  });
+}
