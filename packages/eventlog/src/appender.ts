@@ -2,6 +2,7 @@ import { closeSync, fdatasync, fdatasyncSync, writeSync } from 'node:fs';
 import { fromNodeError } from '@store/backend-core';
 import { RECORD_HEADER_SIZE } from './format.js';
 import { sealRecord, writeRecordHeader } from './record.js';
+import type { SealPipeline } from './seal-pipeline.js';
 import { WasmCrc } from './wasm-crc.js';
 
 /**
@@ -12,19 +13,30 @@ import { WasmCrc } from './wasm-crc.js';
 export class Appender {
   fd: number;
   name: string;
-  /** Bytes of the segment already handed to the OS. */
+  /** Bytes of the segment handed to the OS, or to the seal pipeline (in the OS after `flush`). */
   fileSize: number;
-  /** The write buffer lives in WebAssembly memory: checksums are filled in at flush, in one call. */
+  /** Own writes: the buffer lives in WebAssembly memory, checksums are filled in at flush in one call. */
   readonly #crc: WasmCrc;
-  readonly #buf: Buffer;
+  #buf: Buffer;
   #len = 0;
+  /**
+   * The log's seal pipeline if it runs; `ownWrite: true` also counts a buffer written here,
+   * which may start it. Absent when appends must stay on this thread.
+   */
+  readonly #pipelines: ((ownWrite: boolean) => SealPipeline | undefined) | undefined;
+  /** Set once `#buf` is a pipeline buffer: full buffers are handed over, not written here. */
+  #pipeline: SealPipeline | undefined;
 
-  constructor(fd: number, name: string, fileSize: number, bufferSize: number) {
+  constructor(fd: number, name: string, fileSize: number, bufferSize: number, pipelines?: (ownWrite: boolean) => SealPipeline | undefined) {
     this.fd = fd;
     this.name = name;
     this.fileSize = fileSize;
     this.#crc = new WasmCrc(bufferSize);
     this.#buf = this.#crc.data.subarray(0, bufferSize);
+    this.#pipelines = pipelines;
+    // A pipeline that already runs (the segment before this one used it) is used at once.
+    const running = pipelines?.(false);
+    if (running?.ready === true) this.#usePipeline(running);
   }
 
   get buffered(): number {
@@ -36,7 +48,7 @@ export class Appender {
     const size = data.length;
     const total = RECORD_HEADER_SIZE + size;
     if (total > this.#buf.length - this.#len) {
-      this.flush();
+      this.#handOff();
       if (total > this.#buf.length) {
         this.#writeLarge(id, data);
         return;
@@ -50,6 +62,7 @@ export class Appender {
   }
 
   #writeLarge(id: number, data: Uint8Array): void {
+    this.#pipeline?.drain();
     // Header and data are checksummed together: copy once into a temporary record.
     const record = Buffer.allocUnsafe(RECORD_HEADER_SIZE + data.length);
     writeRecordHeader(record, 0, id, data.length);
@@ -58,13 +71,46 @@ export class Appender {
     this.#writeAll(record, record.length);
   }
 
-  /** Hands buffered records to the OS. */
+  /** Hands buffered records to the OS: when it returns they are in the file. */
   flush(): void {
+    this.#handOff();
+    this.#pipeline?.drain();
+  }
+
+  /** Makes the first `end` bytes of the segment readable from the file. */
+  ensureWritten(end: number): void {
+    if (end > this.fileSize) this.flush();
+    else this.#pipeline?.drain();
+  }
+
+  /** Sends the buffer on its way: to the seal pipeline if there is one, else checksummed and written here. */
+  #handOff(): void {
     if (this.#len === 0) return;
     const len = this.#len;
     this.#len = 0;
+    const pipeline = this.#pipeline;
+    if (pipeline !== undefined) {
+      pipeline.submit(this.fd, this.name, this.fileSize, len);
+      this.fileSize += len;
+      this.#buf = pipeline.acquire();
+      return;
+    }
     this.#crc.sealRecords(len);
     this.#writeAll(this.#buf, len);
+    const started = this.#pipelines?.(true);
+    if (started?.ready === true) this.#usePipeline(started);
+  }
+
+  /** Writes everything handed over, then goes back to writing on this thread (before the pipeline stops). */
+  leavePipeline(): void {
+    this.flush();
+    this.#pipeline = undefined;
+    this.#buf = this.#crc.data.subarray(0, this.#buf.length);
+  }
+
+  #usePipeline(pipeline: SealPipeline): void {
+    this.#pipeline = pipeline;
+    this.#buf = pipeline.acquire();
   }
 
   #writeAll(bytes: Uint8Array, length: number): void {

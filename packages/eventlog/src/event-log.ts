@@ -30,6 +30,7 @@ import {
 } from './format.js';
 import { emptyMeta, readMeta, writeMeta, type Meta, type SegmentRecord } from './meta.js';
 import { ReadAheadStream } from './read-ahead.js';
+import { SealPipeline } from './seal-pipeline.js';
 import { RangeIterator, type LogEvent, type RangeOptions, type ReaderPort } from './range-iterator.js';
 import { inspectRecord, recordId } from './record.js';
 import { applyIndex, loadSegments, type RecoveryReport } from './recovery.js';
@@ -86,6 +87,8 @@ export interface LogStats {
   durability: Durability;
   /** fdatasync calls on segment files since open. */
   syncs: number;
+  /** True while full write buffers are checksummed on a thread of their own (sustained appends). */
+  checksumThread: boolean;
   cache: { hits: number; misses: number; bytes: number };
   damaged: { segment: string; offset: number; reason: string }[];
   recovery: RecoveryReport;
@@ -115,6 +118,8 @@ interface Waiter {
 
 /** Suffix of a segment being created; such files are leftovers of a crash and removed on open. */
 const TEMP_SUFFIX = '.tmp';
+/** Buffers written on the caller's thread before the seal pipeline starts (~1 MiB at the default buffer size). */
+const PIPELINE_AFTER = 16;
 
 const CLOSED = (): StorageError => new StorageError('ECLOSED', 'event log is closed');
 
@@ -137,6 +142,18 @@ export class EventLog implements AsyncDisposable {
   #meta: Meta;
   #segments: Segment[] = [];
   #appender: Appender | undefined;
+  /** Checksums and writes full buffers on a thread of its own (sustained appends, durability 'none' or 'batch'). */
+  #pipeline: SealPipeline | undefined;
+  #pipelineFailed = false;
+  /** Full buffers written on this thread; the pipeline starts after PIPELINE_AFTER of them (short bursts never start a thread). */
+  #ownWrites = 0;
+  readonly #pipelines = (ownWrite: boolean): SealPipeline | undefined => {
+    if (ownWrite && ++this.#ownWrites >= PIPELINE_AFTER && this.#pipeline === undefined && !this.#pipelineFailed && this.durability !== 'always' && !this.#closed) {
+      this.#pipeline = SealPipeline.start(this.#writeBufferSize);
+      this.#pipelineFailed = this.#pipeline === undefined;
+    }
+    return this.#pipeline;
+  };
   #nextId = 0;
   #closed = false;
   #recovery: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [], repaired: [] };
@@ -221,7 +238,7 @@ export class EventLog implements AsyncDisposable {
 
   #openAppender(seg: Segment): void {
     const fd = openSync(path.join(this.directory, seg.fileName), 'r+');
-    this.#appender = new Appender(fd, seg.fileName, seg.size, this.#writeBufferSize);
+    this.#appender = new Appender(fd, seg.fileName, seg.size, this.#writeBufferSize, this.#pipelines);
   }
 
   /**
@@ -243,7 +260,7 @@ export class EventLog implements AsyncDisposable {
     } catch (error) {
       throw fromNodeError(error, seg.fileName, 'create segment');
     }
-    this.#appender = new Appender(fd, seg.fileName, SEGMENT_HEADER_SIZE, this.#writeBufferSize);
+    this.#appender = new Appender(fd, seg.fileName, SEGMENT_HEADER_SIZE, this.#writeBufferSize, this.#pipelines);
     this.#segments.push(seg);
   }
 
@@ -410,6 +427,18 @@ export class EventLog implements AsyncDisposable {
       if (this.#waiting.length > 0) this.#runCommit();
     });
   };
+
+  #stopPipeline(): void {
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined) return;
+    this.#pipeline = undefined;
+    this.#pipelineFailed = true;
+    try {
+      this.#appender?.leavePipeline();
+    } finally {
+      pipeline.stop();
+    }
+  }
 
   /** Seals the active segment and starts the next one (inside an append, synchronously). */
   #rotateNow(): void {
@@ -624,6 +653,7 @@ export class EventLog implements AsyncDisposable {
       nextId: this.#nextId,
       durability: this.durability,
       syncs: this.#syncs,
+      checksumThread: this.#pipeline?.ready === true,
       cache: { hits: this.#cache.hits, misses: this.#cache.misses, bytes: this.#cache.size },
       damaged,
       recovery: this.#recovery,
@@ -785,6 +815,7 @@ export class EventLog implements AsyncDisposable {
         await this.#drainCommits();
         const appender = this.#appender!;
         appender.flush();
+        this.#stopPipeline();
         appender.syncNow();
         this.#syncs++;
         await this.#background;
@@ -797,6 +828,11 @@ export class EventLog implements AsyncDisposable {
       }
     } finally {
       this.#closed = true;
+      try {
+        this.#stopPipeline();
+      } catch {
+        // Its error was already thrown to an append, flush or close.
+      }
       for (const seg of this.#segments) seg.closeReadFd();
       await this.#lock?.release();
     }
@@ -888,7 +924,7 @@ export class EventLog implements AsyncDisposable {
   /** The writer hands buffered bytes to the OS before anyone reads them from the file. */
   #ensureWritten(seg: Segment, end: number): void {
     const appender = this.#appender;
-    if (appender !== undefined && seg === this.#segments[this.#segments.length - 1] && end > appender.fileSize) appender.flush();
+    if (appender !== undefined && seg === this.#segments[this.#segments.length - 1]) appender.ensureWritten(end);
   }
 
   /**

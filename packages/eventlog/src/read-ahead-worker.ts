@@ -1,10 +1,12 @@
+import type { instantiateCrc as InstantiateCrc } from './wasm-crc.js';
+
+/** Defined in the thread beside this function by eval-worker.ts. */
+declare const instantiateCrc: typeof InstantiateCrc;
+
 /**
- * The read-ahead thread's whole program (see read-ahead.ts for the other side).
- *
- * It is started from this function's source text (`new Worker(code, { eval: true })`), so
- * the same code runs from `dist/` and from the TypeScript sources under test, and nothing
- * outside the function body exists in the thread: no imports, only `require` and
- * `workerData`. Keep it self-contained.
+ * The read-ahead thread's whole program (see read-ahead.ts for the other side). It runs
+ * from its source text (eval-worker.ts explains why): only globals and `instantiateCrc`
+ * exist in there.
  *
  * Messages in:  { op: 'open', id, file, start, limit, credit } · { op: 'more', id } · { op: 'close', id }
  * Messages out: { id, buffer, position, length, last } — `buffer` (transferred) holds
@@ -24,24 +26,12 @@ export interface ReadAheadSetup {
 }
 
 export function readAheadWorkerMain(): void {
-  /* eslint-disable @typescript-eslint/no-require-imports -- imports do not exist in an eval'd worker */
-  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { closeSync, openSync, readSync } = require('node:fs') as typeof import('node:fs');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+  const { closeSync, openSync, readSync } = process.getBuiltinModule('node:fs');
   const setup = workerData as ReadAheadSetup;
   const { dataOffset, chunkSize, maxRecordData, recordHeaderSize } = setup;
 
-  interface Wasm {
-    memory: { buffer: ArrayBuffer; grow(pages: number): number };
-    verifyRecords(p: number, end: number, maxSize: number): number;
-  }
-  const wasm = new (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly.Instance(
-    setup.module,
-    {},
-  ).exports as Wasm;
-  // Wasm memory is little-endian whatever the host is.
-  const tables = new DataView(wasm.memory.buffer);
-  for (let i = 0; i < setup.table.length; i++) tables.setInt32(i * 4, setup.table[i]!, true);
+  const wasm = instantiateCrc(setup.module, setup.table);
 
   interface Stream {
     fd: number;

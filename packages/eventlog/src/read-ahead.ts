@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startEvalWorker } from './eval-worker.js';
 import { MAX_RECORD_DATA, RECORD_HEADER_SIZE } from './format.js';
 import { readAheadWorkerMain, type ReadAheadSetup } from './read-ahead-worker.js';
-import { CRC_MODULE, CRC_TABLES, DATA_OFFSET } from './wasm-crc.js';
+import { CRC_MODULE, CRC_TABLES, DATA_OFFSET, instantiateCrc } from './wasm-crc.js';
 
 /**
  * Read-ahead for long sequential scans: one worker thread per process reads the next
@@ -61,10 +62,7 @@ function startWorker(): Worker | undefined {
     recordHeaderSize: RECORD_HEADER_SIZE,
   };
   try {
-    // esbuild's keepNames (tsx, vitest, bundlers) wraps named functions in a `__name` helper
-    // defined outside the function, so the thread gets a stand-in for it.
-    const source = `var __name = (f) => f;\n(${readAheadWorkerMain.toString()})();`;
-    worker = new Worker(source, { eval: true, workerData: setup });
+    worker = startEvalWorker(readAheadWorkerMain, [instantiateCrc], { workerData: setup });
   } catch {
     unavailable = true;
     return undefined;

@@ -47,9 +47,10 @@ export class SparseIndex {
 
   /**
    * Index of the last entry whose id is ≤ `id`, or -1 if `id` precedes every entry.
-   * Ids grow almost linearly with the offset, so interpolation lands next to the answer in
-   * a step or two; a plain binary search over a large index costs a cache miss per level.
-   * Interpolation and bisection steps alternate, so the worst case stays logarithmic.
+   * Ids grow almost linearly with the offset, so one interpolation lands within a few
+   * entries of the answer; galloping out from there brackets it, and a binary search
+   * finishes inside the bracket. A plain binary search over a large index would cost a
+   * cache miss per level; this costs a few neighbouring reads, and stays O(log n) at worst.
    */
   floor(id: number): number {
     const ids = this.ids;
@@ -57,19 +58,32 @@ export class SparseIndex {
     let hi = this.length - 1;
     if (hi < 0 || id < ids[0]!) return -1;
     if (id >= ids[hi]!) return hi;
-    // Invariant: ids[lo] <= id < ids[hi].
-    let interpolate = true;
-    while (hi - lo > 1) {
-      let mid: number;
-      if (interpolate) {
-        const a = ids[lo]!;
-        mid = lo + Math.floor(((id - a) / (ids[hi]! - a)) * (hi - lo));
-        if (mid <= lo) mid = lo + 1;
-        else if (mid >= hi) mid = hi - 1;
+    // Invariant from here on: ids[lo] <= id < ids[hi].
+    if (hi - lo > 1) {
+      const a = ids[lo]!;
+      const guess = Math.min(hi - 1, Math.max(lo + 1, lo + Math.floor(((id - a) / (ids[hi]! - a)) * (hi - lo))));
+      if (ids[guess]! <= id) {
+        lo = guess;
+        for (let step = 1; lo + step < hi; step *= 2) {
+          if (ids[lo + step]! > id) {
+            hi = lo + step;
+            break;
+          }
+          lo += step;
+        }
       } else {
-        mid = (lo + hi) >>> 1;
+        hi = guess;
+        for (let step = 1; hi - step > lo; step *= 2) {
+          if (ids[hi - step]! <= id) {
+            lo = hi - step;
+            break;
+          }
+          hi -= step;
+        }
       }
-      interpolate = !interpolate;
+    }
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
       if (ids[mid]! <= id) lo = mid;
       else hi = mid;
     }

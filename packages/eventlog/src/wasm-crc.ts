@@ -17,7 +17,7 @@ interface WasmMemory {
   grow(pages: number): number;
 }
 
-interface CrcExports {
+export interface CrcExports {
   memory: WasmMemory;
   crc(p: number, n: number, c: number): number;
   sealRecords(p: number, end: number): void;
@@ -32,15 +32,26 @@ export const CRC_TABLES: Int32Array = TABLE.slice(0, 2048);
 export const DATA_OFFSET = 8192;
 const PAGE = 65536;
 
+/**
+ * A fresh instance of the CRC module with its tables in place. Uses nothing but its
+ * arguments and globals: the worker threads run this very function (see eval-worker.ts).
+ */
+export function instantiateCrc(module: object, tables: Int32Array): CrcExports {
+  const wasm = (globalThis as unknown as { WebAssembly: typeof WebAssembly }).WebAssembly;
+  const exports = new wasm.Instance(module, {}).exports as unknown as CrcExports;
+  // Wasm memory is little-endian whatever the host is.
+  const view = new DataView(exports.memory.buffer);
+  for (let i = 0; i < tables.length; i++) view.setInt32(i * 4, tables[i]!, true);
+  return exports;
+}
+
 export class WasmCrc {
   readonly #exports: CrcExports;
   /** A Buffer over the data area; valid until `ensureCapacity` grows the memory. */
   data: Buffer;
 
   constructor(capacity: number) {
-    this.#exports = new WebAssembly.Instance(CRC_MODULE, {}).exports as unknown as CrcExports;
-    const view = new DataView(this.#exports.memory.buffer);
-    for (let i = 0; i < CRC_TABLES.length; i++) view.setInt32(i * 4, CRC_TABLES[i]!, true);
+    this.#exports = instantiateCrc(CRC_MODULE, CRC_TABLES);
     this.data = Buffer.alloc(0);
     this.ensureCapacity(capacity);
   }

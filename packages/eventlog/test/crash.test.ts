@@ -13,6 +13,8 @@ const KILLS = 50;
 interface ChildRun {
   ready: number;
   maxAck: number;
+  /** The child reported appending through the checksum thread before it was killed. */
+  threaded: boolean;
 }
 
 /** Runs the writer child until `delayMs` after it is ready, then SIGKILLs it. */
@@ -23,6 +25,7 @@ function runAndKill(dir: string, durability: string, delayMs: number): Promise<C
     let err = '';
     let ready = -1;
     let maxAck = -1;
+    let threaded = false;
     let timer: NodeJS.Timeout | undefined;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -37,6 +40,8 @@ function runAndKill(dir: string, durability: string, delayMs: number): Promise<C
           timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
         } else if (kind === 'A') {
           maxAck = Math.max(maxAck, Number(value));
+        } else if (kind === 'THREAD') {
+          threaded = true;
         }
       }
     });
@@ -44,7 +49,7 @@ function runAndKill(dir: string, durability: string, delayMs: number): Promise<C
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
-      else resolve({ ready, maxAck });
+      else resolve({ ready, maxAck, threaded });
     });
   });
 }
@@ -79,14 +84,19 @@ describe.each([
     try {
       let held = 0;
       let totalAcked = 0;
+      let threadedRuns = 0;
       for (let round = 0; round < kills; round++) {
-        const { ready, maxAck } = await runAndKill(dir, durability, Math.floor(random() * 120));
+        const { ready, maxAck, threaded } = await runAndKill(dir, durability, Math.floor(random() * 120));
+        if (threaded) threadedRuns++;
         // Appends continue where the previous run's durable events ended.
         expect(ready).toBe(held);
         held = await checkLog(dir, maxAck);
         totalAcked += Math.max(0, maxAck - ready + 1);
       }
       expect(totalAcked).toBeGreaterThan(kills); // the runs really appended
+      // Kills also landed while full buffers went through the checksum thread ('always' never uses it).
+      if (durability === 'always') expect(threadedRuns).toBe(0);
+      else expect(threadedRuns, `${threadedRuns} of ${kills} runs used the checksum thread`).toBeGreaterThanOrEqual(3);
       const log = await EventLog.open(dir, { readOnly: true });
       expect((await log.stats()).segments).toBeGreaterThan(1); // kills also landed around rotations
       await log.close();

@@ -143,14 +143,16 @@ describe('read-ahead of long scans', () => {
   });
 
   it('keeps the process alive while a scan waits for the worker, and not after a scan is dropped', () => {
+    const counters = path.join(path.dirname(dist), 'read-ahead.js');
     const script = (body: string): string =>
-      `const { EventLog } = await import(${JSON.stringify(dist)});\nconst log = await EventLog.open(${JSON.stringify(log)}, { readOnly: true });\n${body}`;
-    const full = spawnSync(process.execPath, ['--input-type=module', '-e', script('let n = 0;\nfor await (const e of log.iterRange(0)) n++;\nconsole.log(n);')], {
+      `const { EventLog } = await import(${JSON.stringify(dist)});\nconst { readAheadCounters } = await import(${JSON.stringify(counters)});\nconst log = await EventLog.open(${JSON.stringify(log)}, { readOnly: true });\n${body}`;
+    // Prints the count, and whether the worker delivered chunks (ES module input: no `require` in the worker either).
+    const full = spawnSync(process.execPath, ['--input-type=module', '-e', script('let n = 0;\nfor await (const e of log.iterRange(0)) n++;\nconsole.log(n, readAheadCounters.chunks > 10);')], {
       encoding: 'utf8',
       timeout: 30_000,
     });
     expect(full.stderr).toBe('');
-    expect(full.stdout.trim()).toBe(String(COUNT));
+    expect(full.stdout.trim()).toBe(`${COUNT} true`);
     // Takes 20,000 events (the worker is reading ahead by then), never closes anything.
     const dropped = spawnSync(
       process.execPath,
