@@ -39,10 +39,6 @@ export class Appender {
     if (running?.ready === true) this.#usePipeline(running);
   }
 
-  get buffered(): number {
-    return this.#len;
-  }
-
   /** Adds one record; its bytes reach the file on the next `flush` (or now, if huge). */
   append(id: number, data: Uint8Array): void {
     const size = data.length;
