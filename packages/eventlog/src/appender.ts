@@ -1,5 +1,5 @@
 import { closeSync, fdatasync, fdatasyncSync, writeSync } from 'node:fs';
-import { fromNodeError } from '@store/backend-core';
+import { StorageError, fromNodeError } from '@store/backend-core';
 import { RECORD_HEADER_SIZE } from './format.js';
 import { sealRecord, writeRecordHeader } from './record.js';
 import type { SealPipeline } from './seal-pipeline.js';
@@ -9,6 +9,11 @@ import { WasmCrc } from './wasm-crc.js';
  * Encodes records into one reusable buffer and writes it to the active segment with a
  * single positional write when it fills (the sonic-boom idea: few syscalls, no
  * per-event allocation). Records larger than the buffer go straight to the file.
+ *
+ * A failed write or fdatasync is final: the bytes that failed are gone and the file may
+ * hold part of them, so every later call throws the same error and the log must be
+ * reopened (recovery cuts the torn tail). Retrying an fsync after a failure could report
+ * success for pages the kernel already dropped.
  */
 export class Appender {
   fd: number;
@@ -17,20 +22,23 @@ export class Appender {
   fileSize: number;
   /** Own writes: the buffer lives in WebAssembly memory, checksums are filled in at flush in one call. */
   readonly #crc: WasmCrc;
+  readonly #size: number;
   #buf: Buffer;
   #len = 0;
   /**
-   * The log's seal pipeline if it runs; `ownWrite: true` also counts a buffer written here,
-   * which may start it. Absent when appends must stay on this thread.
+   * The log's seal pipeline if it runs; `fullBuffer: true` also counts a full buffer
+   * written here, which may start it. Absent when appends must stay on this thread.
    */
-  readonly #pipelines: ((ownWrite: boolean) => SealPipeline | undefined) | undefined;
+  readonly #pipelines: ((fullBuffer: boolean) => SealPipeline | undefined) | undefined;
   /** Set once `#buf` is a pipeline buffer: full buffers are handed over, not written here. */
   #pipeline: SealPipeline | undefined;
+  #failure: StorageError | undefined;
 
-  constructor(fd: number, name: string, fileSize: number, bufferSize: number, pipelines?: (ownWrite: boolean) => SealPipeline | undefined) {
+  constructor(fd: number, name: string, fileSize: number, bufferSize: number, pipelines?: (fullBuffer: boolean) => SealPipeline | undefined) {
     this.fd = fd;
     this.name = name;
     this.fileSize = fileSize;
+    this.#size = bufferSize;
     this.#crc = new WasmCrc(bufferSize);
     this.#buf = this.#crc.data.subarray(0, bufferSize);
     this.#pipelines = pipelines;
@@ -41,11 +49,12 @@ export class Appender {
 
   /** Adds one record; its bytes reach the file on the next `flush` (or now, if huge). */
   append(id: number, data: Uint8Array): void {
+    if (this.#failure !== undefined) throw this.#failure;
     const size = data.length;
     const total = RECORD_HEADER_SIZE + size;
-    if (total > this.#buf.length - this.#len) {
-      this.#handOff();
-      if (total > this.#buf.length) {
+    if (total > this.#size - this.#len) {
+      this.#guard(() => this.#handOff());
+      if (total > this.#size) {
         this.#writeLarge(id, data);
         return;
       }
@@ -58,7 +67,7 @@ export class Appender {
   }
 
   #writeLarge(id: number, data: Uint8Array): void {
-    this.#pipeline?.drain();
+    this.#guard(() => this.#pipeline?.drain());
     // Header and data are checksummed together: copy once into a temporary record.
     const record = Buffer.allocUnsafe(RECORD_HEADER_SIZE + data.length);
     writeRecordHeader(record, 0, id, data.length);
@@ -69,39 +78,59 @@ export class Appender {
 
   /** Hands buffered records to the OS: when it returns they are in the file. */
   flush(): void {
-    this.#handOff();
-    this.#pipeline?.drain();
+    if (this.#failure !== undefined) throw this.#failure;
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined) {
+      this.#writeHere();
+      return;
+    }
+    this.#guard(() => {
+      // A partial buffer with nothing in flight (an end-of-turn flush, a group commit) is
+      // cheaper to seal and write here than to hand over and wait for.
+      if (pipeline.idle) this.#writeHere();
+      else this.#handOff();
+      pipeline.drain();
+    });
   }
 
   /** Makes the first `end` bytes of the segment readable from the file. */
   ensureWritten(end: number): void {
     if (end > this.fileSize) this.flush();
-    else this.#pipeline?.drain();
+    else if (this.#pipeline !== undefined) this.#guard(() => this.#pipeline!.drain());
   }
 
-  /** Sends the buffer on its way: to the seal pipeline if there is one, else checksummed and written here. */
+  /** A full buffer goes on its way: to the seal pipeline if there is one, else written here. */
   #handOff(): void {
-    if (this.#len === 0) return;
-    const len = this.#len;
-    this.#len = 0;
     const pipeline = this.#pipeline;
-    if (pipeline !== undefined) {
-      pipeline.submit(this.fd, this.name, this.fileSize, len);
-      this.fileSize += len;
-      this.#buf = pipeline.acquire();
+    if (pipeline === undefined) {
+      this.#writeHere();
+      const started = this.#pipelines?.(true);
+      if (started?.ready === true) this.#usePipeline(started);
       return;
     }
+    if (this.#len === 0) return;
+    pipeline.submit(this.fd, this.name, this.fileSize, this.#len);
+    this.fileSize += this.#len;
+    this.#len = 0;
+    this.#buf = pipeline.acquire();
+  }
+
+  /** Seals and writes the buffered records on this thread (from a pipeline buffer: via a copy). */
+  #writeHere(): void {
+    const len = this.#len;
+    if (len === 0) return;
+    this.#len = 0;
+    const own = this.#crc.data;
+    if (this.#buf.buffer !== own.buffer) own.set(this.#buf.subarray(0, len));
     this.#crc.sealRecords(len);
-    this.#writeAll(this.#buf, len);
-    const started = this.#pipelines?.(true);
-    if (started?.ready === true) this.#usePipeline(started);
+    this.#writeAll(own, len);
   }
 
   /** Writes everything handed over, then goes back to writing on this thread (before the pipeline stops). */
   leavePipeline(): void {
     this.flush();
     this.#pipeline = undefined;
-    this.#buf = this.#crc.data.subarray(0, this.#buf.length);
+    this.#buf = this.#crc.data.subarray(0, this.#size);
   }
 
   #usePipeline(pipeline: SealPipeline): void {
@@ -116,24 +145,42 @@ export class Appender {
         done += writeSync(this.fd, bytes, done, length - done, this.fileSize + done);
       }
     } catch (error) {
-      throw fromNodeError(error, this.name, 'append');
+      throw (this.#failure = fromNodeError(error, this.name, 'append'));
     } finally {
       this.fileSize += done;
     }
   }
 
+  /** Runs `action`; a pipeline failure becomes this appender's failure too. */
+  #guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.#failure ??= error instanceof StorageError ? error : fromNodeError(error, this.name, 'append');
+      throw this.#failure;
+    }
+  }
+
   syncNow(): void {
+    if (this.#failure !== undefined) throw this.#failure;
     try {
       fdatasyncSync(this.fd);
     } catch (error) {
-      throw fromNodeError(error, this.name, 'fsync');
+      throw (this.#failure = fromNodeError(error, this.name, 'fsync'));
     }
   }
 
   /** fdatasync on the thread pool; the event loop keeps appending meanwhile. */
   syncLater(done: (error: Error | null) => void): void {
+    if (this.#failure !== undefined) {
+      done(this.#failure);
+      return;
+    }
     const name = this.name;
-    fdatasync(this.fd, (error) => done(error === null ? null : fromNodeError(error, name, 'fsync')));
+    fdatasync(this.fd, (error) => {
+      if (error !== null) this.#failure ??= fromNodeError(error, name, 'fsync');
+      done(error === null ? null : this.#failure!);
+    });
   }
 
   close(): void {

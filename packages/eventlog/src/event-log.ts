@@ -146,9 +146,9 @@ export class EventLog implements AsyncDisposable {
   #pipeline: SealPipeline | undefined;
   #pipelineFailed = false;
   /** Full buffers written on this thread; the pipeline starts after PIPELINE_AFTER of them (short bursts never start a thread). */
-  #ownWrites = 0;
-  readonly #pipelines = (ownWrite: boolean): SealPipeline | undefined => {
-    if (ownWrite && ++this.#ownWrites >= PIPELINE_AFTER && this.#pipeline === undefined && !this.#pipelineFailed && this.durability !== 'always' && !this.#closed) {
+  #fullBuffers = 0;
+  readonly #pipelines = (fullBuffer: boolean): SealPipeline | undefined => {
+    if (fullBuffer && ++this.#fullBuffers >= PIPELINE_AFTER && this.#pipeline === undefined && !this.#pipelineFailed && this.durability !== 'always' && !this.#closed) {
       this.#pipeline = SealPipeline.start(this.#writeBufferSize);
       this.#pipelineFailed = this.#pipeline === undefined;
     }
@@ -833,6 +833,15 @@ export class EventLog implements AsyncDisposable {
       } catch {
         // Its error was already thrown to an append, flush or close.
       }
+      if (this.#appender !== undefined) {
+        // Close failed before it got to the write fd (a failed write or fsync): release it anyway.
+        try {
+          this.#appender.close();
+        } catch {
+          // Already reported.
+        }
+        this.#appender = undefined;
+      }
       for (const seg of this.#segments) seg.closeReadFd();
       await this.#lock?.release();
     }
@@ -1050,7 +1059,8 @@ export class EventLog implements AsyncDisposable {
     readArchived: (seg: Segment, start: number, length: number): Promise<Uint8Array> => this.#readArchivedRange(seg, start, length),
     readAhead: (seg: Segment, start: number, limit: number): ReadAheadStream | undefined => {
       this.#ensureWritten(seg, limit);
-      return ReadAheadStream.open(path.join(this.directory, seg.fileName), start, limit);
+      const st = fstatSync(this.#readFd(seg), { bigint: true });
+      return ReadAheadStream.open(path.join(this.directory, seg.fileName), `${st.dev}:${st.ino}`, start, limit);
     },
     catchUp: (): boolean => this.#catchUp(),
   };

@@ -64,6 +64,10 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #done = false;
   /** Chunks of the current segment read ahead by the worker (long scans only). */
   #stream: ReadAheadStream | undefined;
+  /** Chunks of the current segment read on this thread. */
+  #readsHere = 0;
+  /** Set while a next() waits for I/O: later next() calls queue behind it. */
+  #busy: Promise<void> | undefined;
 
   constructor(port: ReaderPort, start: number, end: number, options: RangeOptions) {
     this.#port = port;
@@ -98,6 +102,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #enter(seg: Segment | undefined): void {
     this.#closeStream();
     this.#seg = seg;
+    this.#readsHere = 0;
     this.#chunk = EMPTY;
     this.#have = 0;
     this.#verified = 0;
@@ -111,10 +116,29 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   }
 
   next(): Promise<IteratorResult<LogEvent>> {
+    // The protocol lets a caller ask again before an answer came; answers keep their order.
+    const busy = this.#busy;
+    if (busy !== undefined) return busy.then(() => this.next());
     try {
       const r = this.#pull();
       if (r === null) return Promise.resolve(DONE);
-      if (r instanceof Promise) return r.then(() => this.next());
+      if (r instanceof Promise) {
+        const result = r.then(
+          () => {
+            this.#busy = undefined;
+            return this.next();
+          },
+          (error: unknown) => {
+            this.#busy = undefined;
+            throw error;
+          },
+        );
+        this.#busy = result.then(
+          () => undefined,
+          () => undefined,
+        );
+        return result;
+      }
       return Promise.resolve({ done: false, value: r });
     } catch (error) {
       this.#finish();
@@ -244,6 +268,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #fill(seg: Segment): Promise<void> | undefined {
     const off = this.#pos - this.#base;
     const keep = Math.max(0, this.#have - off);
+    if (this.#stream === undefined && seg.local && this.#readsHere > 0) this.#startReadAhead(seg);
     if (this.#stream !== undefined) {
       // Stream chunks hold whole records from #pos on, the partial record we hold included.
       const next = this.#stream.take(this.#pos);
@@ -267,7 +292,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       const n = this.#port.readLocal(seg, chunk, keep, want, position);
       if (n < want) throw new StorageError('ECORRUPT', `segment is shorter than expected (${position + n} < ${seg.size})`, { path: seg.fileName, offset: position + n });
       this.#install(chunk, keep + n);
-      this.#startReadAhead(seg);
+      this.#readsHere++;
       return undefined;
     }
     return this.#port.readArchived(seg, position, want).then((bytes) => {
@@ -276,11 +301,18 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     });
   }
 
-  /** After a read here: if much of the segment is left, let the worker read on from the first unverified record. */
+  /**
+   * Hands the rest of the scan in this segment to the read-ahead worker, if it is long: only
+   * once a first chunk here was used up (short and abandoned scans never start a stream),
+   * and only as far as the block that holds `end`.
+   */
   #startReadAhead(seg: Segment): void {
-    if (this.#stream !== undefined || this.#verified === 0) return;
-    const start = this.#base + this.#verified;
-    if (seg.size - start >= READ_AHEAD_MIN_BYTES) this.#stream = this.#port.readAhead(seg, start, seg.size);
+    let limit = seg.size;
+    if (this.#end <= seg.lastId) {
+      const e = seg.index.floor(this.#end);
+      if (e >= 0 && e + 1 < seg.index.length) limit = seg.index.offsets[e + 1]!;
+    }
+    if (limit - this.#pos >= READ_AHEAD_MIN_BYTES) this.#stream = this.#port.readAhead(seg, this.#pos, limit);
   }
 
   #closeStream(): void {

@@ -8,12 +8,14 @@ declare const instantiateCrc: typeof InstantiateCrc;
  * from its source text (eval-worker.ts explains why): only globals and `instantiateCrc`
  * exist in there.
  *
- * Messages in:  { op: 'open', id, file, start, limit, credit } · { op: 'more', id } · { op: 'close', id }
+ * Messages in:  { op: 'open', id, file, identity, start, limit, credit } · { op: 'more', id } · { op: 'close', id }
  * Messages out: { id, buffer, position, length, last } — `buffer` (transferred) holds
  * `length` bytes of the file from `position`: whole records, every checksum verified. Chunks
  * of one stream are contiguous. The stream stops (`last`) at `limit`, at the first record
- * that is incomplete at the limit or fails its check, or on any I/O error; the reader then
- * reads the rest itself and reports what it finds there.
+ * that is incomplete at the limit or fails its check, on any I/O error, and at once if the
+ * file at that path is not the one the reader has open (`identity`: device and inode — a
+ * repair may have renamed a rewritten segment over it); the reader then reads the rest
+ * itself and reports what it finds there.
  */
 export interface ReadAheadSetup {
   /** The compiled CRC module of wasm-crc.ts and its slicing-by-8 tables (2048 entries). */
@@ -27,7 +29,7 @@ export interface ReadAheadSetup {
 
 export function readAheadWorkerMain(): void {
   const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
-  const { closeSync, openSync, readSync } = process.getBuiltinModule('node:fs');
+  const { closeSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
   const setup = workerData as ReadAheadSetup;
   const { dataOffset, chunkSize, maxRecordData, recordHeaderSize } = setup;
 
@@ -42,11 +44,13 @@ export function readAheadWorkerMain(): void {
   const streams = new Map<number, Stream>();
   const port = parentPort!;
 
-  const memoryFor = (length: number): Uint8Array => {
+  /** A module instance with room for `length` bytes: a throwaway one for records longer than a chunk (memory never shrinks). */
+  const instanceFor = (length: number): typeof wasm => {
+    const instance = length > chunkSize ? instantiateCrc(setup.module, setup.table) : wasm;
     const need = dataOffset + length;
-    const have = wasm.memory.buffer.byteLength;
-    if (have < need) wasm.memory.grow(Math.ceil((need - have) / 65536));
-    return new Uint8Array(wasm.memory.buffer, dataOffset, length) as Uint8Array<ArrayBuffer>;
+    const have = instance.memory.buffer.byteLength;
+    if (have < need) instance.memory.grow(Math.ceil((need - have) / 65536));
+    return instance;
   };
 
   const readAt = (fd: number, into: Uint8Array, position: number): number => {
@@ -63,9 +67,10 @@ export function readAheadWorkerMain(): void {
   const nextChunk = (s: Stream): { bytes: Uint8Array<ArrayBuffer>; position: number } => {
     let want = Math.min(s.limit - s.pos, chunkSize);
     for (;;) {
-      const memory = memoryFor(want);
+      const instance = instanceFor(want);
+      const memory = new Uint8Array(instance.memory.buffer, dataOffset, want);
       const n = readAt(s.fd, memory, s.pos);
-      const verified = wasm.verifyRecords(dataOffset, dataOffset + n, maxRecordData) - dataOffset;
+      const verified = instance.verifyRecords(dataOffset, dataOffset + n, maxRecordData) - dataOffset;
       if (verified === 0 && n === want && n >= recordHeaderSize) {
         // The first record may just be longer than one chunk: read it whole, if it fits.
         const total = recordHeaderSize + new DataView(memory.buffer, dataOffset).getUint32(8);
@@ -111,12 +116,15 @@ export function readAheadWorkerMain(): void {
     }
   };
 
-  port.on('message', (m: { op: 'open'; id: number; file: string; start: number; limit: number; credit: number } | { op: 'more' | 'close'; id: number }) => {
+  port.on('message', (m: { op: 'open'; id: number; file: string; identity: string; start: number; limit: number; credit: number } | { op: 'more' | 'close'; id: number }) => {
     if (m.op === 'open') {
-      let fd: number;
+      let fd = -1;
       try {
         fd = openSync(m.file, 'r');
+        const st = fstatSync(fd, { bigint: true });
+        if (`${st.dev}:${st.ino}` !== m.identity) throw new Error('another file');
       } catch {
+        if (fd >= 0) closeSync(fd);
         port.postMessage({ id: m.id, buffer: new ArrayBuffer(0), position: m.start, length: 0, last: true });
         return;
       }

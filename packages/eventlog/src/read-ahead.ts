@@ -117,16 +117,17 @@ export class ReadAheadStream {
 
   /**
    * Starts reading `file` from `start` (a record boundary) up to `limit` (bytes known to hold
-   * records); `undefined` when no worker is available.
+   * records), provided the file is still `identity` (`dev:ino` of the reader's descriptor);
+   * `undefined` when no worker is available.
    */
-  static open(file: string, start: number, limit: number): ReadAheadStream | undefined {
+  static open(file: string, identity: string, start: number, limit: number): ReadAheadStream | undefined {
     const w = startWorker();
     if (w === undefined) return undefined;
     const stream = new ReadAheadStream(nextStreamId++);
     readAheadCounters.streams++;
     streams.set(stream.#id, stream.#state);
     abandoned.register(stream, stream.#id, stream);
-    w.postMessage({ op: 'open', id: stream.#id, file, start, limit, credit: CREDIT });
+    w.postMessage({ op: 'open', id: stream.#id, file, identity, start, limit, credit: CREDIT });
     return stream;
   }
 

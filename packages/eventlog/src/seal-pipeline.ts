@@ -36,6 +36,16 @@ export class SealPipeline {
     this.#targets = Array.from({ length: L.SLOTS }, () => ({ fd: -1, position: 0, name: '' }));
     const setup: SealSetup = { module: CRC_MODULE, tables: CRC_TABLES, dataOffset: DATA_OFFSET, shared, bufferSize, layout: L };
     this.#worker = startEvalWorker(sealWorkerMain, [instantiateCrc], { workerData: setup });
+    // A thread that fails to start (or dies) must not take the process down: the appender
+    // keeps writing on its own while the pipeline is not ready, and a drain stops waiting.
+    const lost = (error?: Error): void => {
+      if (this.#stopped) return;
+      this.#failure ??= new StorageError('EIO', `the checksum thread stopped${error === undefined ? '' : `: ${error.message}`}`);
+      Atomics.store(this.#control, L.FAILED, 1);
+      Atomics.notify(this.#control, L.COMPLETED);
+    };
+    this.#worker.on('error', lost);
+    this.#worker.on('exit', () => lost());
     // The thread never keeps the process alive: drain() waits for it synchronously.
     this.#worker.unref();
   }
@@ -52,6 +62,11 @@ export class SealPipeline {
   /** True once the thread runs; until then the appender seals and writes on its own. */
   get ready(): boolean {
     return !this.#stopped && this.#failure === undefined && Atomics.load(this.#control, L.READY) === 1;
+  }
+
+  /** True when everything handed over is written. */
+  get idle(): boolean {
+    return this.#written === Atomics.load(this.#control, L.SUBMITTED);
   }
 
   /** The buffer to fill next (writing out the hand-over that used it last, if need be). */
@@ -96,8 +111,9 @@ export class SealPipeline {
 
   /** Writes hand-overs up to (not including) number `end`, waiting for their checksums if `wait`. */
   #writeUpTo(end: number, wait: boolean): void {
-    this.#check();
     while (this.#written < end) {
+      // Only owed work fails: a pipeline that was never used (or is fully written) has nothing to report.
+      this.#check();
       const sealed = Atomics.load(this.#control, L.COMPLETED);
       if (sealed <= this.#written) {
         if (!wait) return;

@@ -16,12 +16,12 @@ function payload(id: number): Buffer {
   return b;
 }
 
-/** Appends batches until the checksum thread is in use (or gives up after ~64 MiB). */
+/** Appends batches (each fills several write buffers) until the checksum thread is in use, or gives up after ~100 MiB. */
 async function appendUntilThreaded(log: EventLog): Promise<void> {
-  for (let round = 0; round < 4000; round++) {
+  for (let round = 0; round < 400; round++) {
     const first = log.nextId;
-    await log.appendBatchWithIds(first, Array.from({ length: 200 }, (_, i) => payload(first + i)));
-    if (round % 20 === 19) {
+    await log.appendBatchWithIds(first, Array.from({ length: 2000 }, (_, i) => payload(first + i)));
+    if (round % 4 === 3) {
       if ((await log.stats()).checksumThread) return;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

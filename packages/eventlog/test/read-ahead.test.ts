@@ -142,6 +142,57 @@ describe('read-ahead of long scans', () => {
     await w.close();
   });
 
+  it('answers next() calls made before the previous one settled, in order', async () => {
+    await using reader = await EventLog.open(log, { readOnly: true });
+    const it = reader.iterRange(0)[Symbol.asyncIterator]();
+    const results = await Promise.all(Array.from({ length: COUNT + 1 }, () => it.next()));
+    for (let i = 0; i < COUNT; i++) {
+      const r = results[i]!;
+      if (r.done === true || r.value.id !== i || !same(r.value.data, i)) expect.fail(`next() #${i} answered ${r.done === true ? 'done' : r.value.id}`);
+    }
+    expect(results[COUNT]!.done).toBe(true);
+  });
+
+  it('starts no read-ahead for short scans', async () => {
+    await using reader = await EventLog.open(log, { readOnly: true });
+    const before = readAheadCounters.streams;
+    for (let k = 0; k < 100; k++) {
+      let n = 0;
+      for await (const e of reader.iterRange(k * 1000, k * 1000 + 10)) if (same(e.data, e.id)) n++;
+      expect(n).toBe(10);
+    }
+    expect(readAheadCounters.streams).toBe(before);
+  });
+
+  it('does not read a segment that repair() replaced under a reader: the reader keeps its own file', async () => {
+    const d = path.join(dir, 'repaired');
+    await cp(log, d, { recursive: true });
+    const file = path.join(d, 'events-00000001.log');
+    const bytes = await readFile(file);
+    // Damage the data of the 1,000th record of segment 1.
+    let pos = SEGMENT_HEADER_SIZE;
+    for (let i = 0; i < 1000; i++) pos += RECORD_HEADER_SIZE + bytes.readUInt32BE(pos + 8);
+    const damagedId = bytes.readUInt32BE(pos + 4);
+    bytes[pos + RECORD_HEADER_SIZE + 3]! ^= 0x40;
+    await writeFile(file, bytes);
+
+    await using reader = await EventLog.open(d, { readOnly: true });
+    await reader.get(damagedId + 1); // the reader now holds the old segment file open
+    const writer = await EventLog.open(d);
+    const report = await writer.repair();
+    expect(report.problems.length).toBe(1);
+    await writer.close();
+
+    const start = damagedId + 200; // a few index blocks past the damage, which the reader's file still holds
+    const end = (await reader.newestEventId())! + 1;
+    let next = start;
+    for await (const e of reader.iterRange(start, end)) {
+      if (e.id !== next || !same(e.data, e.id)) expect.fail(`event ${e.id} (expected ${next}) is wrong`);
+      next++;
+    }
+    expect(next).toBe(end);
+  });
+
   it('keeps the process alive while a scan waits for the worker, and not after a scan is dropped', () => {
     const counters = path.join(path.dirname(dist), 'read-ahead.js');
     const script = (body: string): string =>
