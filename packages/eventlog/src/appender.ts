@@ -53,11 +53,12 @@ export class Appender {
     const size = data.length;
     const total = RECORD_HEADER_SIZE + size;
     if (total > this.#size - this.#len) {
-      this.#guard(() => this.#handOff());
       if (total > this.#size) {
+        this.flush();
         this.#writeLarge(id, data);
         return;
       }
+      this.#guard(() => this.#handOff());
     }
     const buf = this.#buf;
     const off = this.#len;
@@ -67,7 +68,6 @@ export class Appender {
   }
 
   #writeLarge(id: number, data: Uint8Array): void {
-    this.#guard(() => this.#pipeline?.drain());
     // Header and data are checksummed together: copy once into a temporary record.
     const record = Buffer.allocUnsafe(RECORD_HEADER_SIZE + data.length);
     writeRecordHeader(record, 0, id, data.length);

@@ -38,7 +38,7 @@ import { repairSegment, type RepairProblem } from './repair.js';
 import { encodeSegmentHeader } from './segment-header.js';
 import { Segment, openSegmentFile, readFully, scanSegment, type ArchiveLocation } from './segment.js';
 import { SparseIndex } from './sparse-index.js';
-import { WasmCrc } from './wasm-crc.js';
+import { scratchCrc, type WasmCrc } from './wasm-crc.js';
 
 export type Durability = 'none' | 'batch' | 'always';
 
@@ -168,11 +168,11 @@ export class EventLog implements AsyncDisposable {
   #backgroundError: unknown;
   #archiveBytes = new Map<number, Promise<Uint8Array>>();
   /**
-   * Blocks that are not cached are read into WebAssembly memory, so the record found there
-   * is checksummed in place (~80 ns against ~160 ns for the JavaScript tables).
+   * Blocks that are not cached are read into the process's scratch WebAssembly memory, so
+   * the record found there is checksummed in place (~80 ns against ~160 ns for the
+   * JavaScript tables). This is the Block over that memory, remade when the memory grows.
    */
-  readonly #scratchCrc = new WasmCrc(16 * 1024);
-  #scratch: Block = blockOf(this.#scratchCrc.data);
+  #scratch: Block | undefined;
 
   private constructor(directory: string, options: EventLogOptions, meta: Meta) {
     this.directory = directory;
@@ -594,24 +594,20 @@ export class EventLog implements AsyncDisposable {
     const length = end - start;
     this.#ensureWritten(seg, end);
     let block: Block;
+    let wasm: WasmCrc | undefined;
     if (complete && this.#cache.admit(key)) {
       block = blockOf(new Uint8Array(length));
     } else {
-      if (this.#scratch.bytes.length < length) {
-        this.#scratchCrc.ensureCapacity(Math.max(length, this.#scratch.bytes.length * 2));
-        this.#scratch = blockOf(this.#scratchCrc.data);
-      }
-      block = this.#scratch;
+      wasm = scratchCrc(length);
+      if (this.#scratch?.bytes !== wasm.data) this.#scratch = blockOf(wasm.data);
+      block = this.#scratch!;
     }
     const n = readFully(this.#readFd(seg), block.bytes, 0, length, start);
     if (n < length) {
       throw new StorageError('ECORRUPT', `segment is shorter than expected (${start + n} < ${end})`, { path: seg.fileName, offset: start + n });
     }
-    if (block !== this.#scratch) {
-      this.#cache.set(key, block);
-      return findInBlock(block, length, seg, start, id);
-    }
-    return findInBlock(block, length, seg, start, id, this.#scratchCrc);
+    if (wasm === undefined) this.#cache.set(key, block);
+    return findInBlock(block, length, seg, start, id, wasm);
   }
 
   async #getArchived(seg: Segment, id: number): Promise<Uint8Array> {
@@ -835,8 +831,8 @@ export class EventLog implements AsyncDisposable {
         await this.#persistIndex(active);
         this.#meta.clean = this.#backgroundError === undefined;
         await this.#writeMeta();
-        appender.close();
         this.#appender = undefined;
+        appender.close();
       }
     } finally {
       this.#closed = true;

@@ -66,8 +66,10 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #stream: ReadAheadStream | undefined;
   /** Chunks of the current segment read on this thread. */
   #readsHere = 0;
-  /** Set while a next() waits for I/O: later next() calls queue behind it. */
-  #busy: Promise<void> | undefined;
+  /** The worker turned down a stream for this segment (another file at its path): do not ask again. */
+  #refusedHere = false;
+  /** Settles once every next() made so far is answered; unset when none is pending. */
+  #queue: Promise<void> | undefined;
 
   constructor(port: ReaderPort, start: number, end: number, options: RangeOptions) {
     this.#port = port;
@@ -103,6 +105,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     this.#closeStream();
     this.#seg = seg;
     this.#readsHere = 0;
+    this.#refusedHere = false;
     this.#chunk = EMPTY;
     this.#have = 0;
     this.#verified = 0;
@@ -116,33 +119,45 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   }
 
   next(): Promise<IteratorResult<LogEvent>> {
-    // The protocol lets a caller ask again before an answer came; answers keep their order.
-    const busy = this.#busy;
-    if (busy !== undefined) return busy.then(() => this.next());
-    try {
-      const r = this.#pull();
-      if (r === null) return Promise.resolve(DONE);
-      if (r instanceof Promise) {
-        const result = r.then(
-          () => {
-            this.#busy = undefined;
-            return this.next();
-          },
-          (error: unknown) => {
-            this.#busy = undefined;
-            throw error;
-          },
-        );
-        this.#busy = result.then(
-          () => undefined,
-          () => undefined,
-        );
-        return result;
+    if (this.#queue === undefined) {
+      // The usual case: nothing pending, and the answer is in the current chunk.
+      try {
+        const r = this.#pull();
+        if (r === null) return Promise.resolve(DONE);
+        if (!(r instanceof Promise)) return Promise.resolve({ done: false, value: r });
+        this.#parked = r;
+      } catch (error) {
+        this.#finish();
+        return Promise.reject(error);
       }
-      return Promise.resolve({ done: false, value: r });
-    } catch (error) {
-      this.#finish();
-      return Promise.reject(error);
+    }
+    // I/O to wait for, or calls made before earlier ones were answered (the protocol allows
+    // it): answers are worked out one after another, in call order.
+    const answer = (this.#queue ?? Promise.resolve()).then(() => this.#answer());
+    const queue = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queue = queue;
+    void queue.then(() => {
+      if (this.#queue === queue) this.#queue = undefined;
+    });
+    return answer;
+  }
+
+  /** Pulls until there is an answer, waiting for whatever I/O a pull asks for. */
+  async #answer(): Promise<IteratorResult<LogEvent>> {
+    for (;;) {
+      let r: LogEvent | null | Promise<void>;
+      try {
+        r = this.#pull();
+      } catch (error) {
+        this.#finish();
+        throw error;
+      }
+      if (r === null) return DONE;
+      if (!(r instanceof Promise)) return { done: false, value: r };
+      await r;
     }
   }
 
@@ -268,7 +283,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #fill(seg: Segment): Promise<void> | undefined {
     const off = this.#pos - this.#base;
     const keep = Math.max(0, this.#have - off);
-    if (this.#stream === undefined && seg.local && this.#readsHere > 0) this.#startReadAhead(seg);
+    if (this.#stream === undefined && seg.local && this.#readsHere > 0 && !this.#refusedHere) this.#startReadAhead(seg);
     if (this.#stream !== undefined) {
       // Stream chunks hold whole records from #pos on, the partial record we hold included.
       const next = this.#stream.take(this.#pos);
@@ -278,6 +293,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
         return undefined;
       }
       // The stream stopped (at its limit, a bad record or an error): read from here ourselves.
+      if (this.#stream.delivered === 0) this.#refusedHere = true;
       this.#closeStream();
     }
     const remaining = seg.size - this.#pos;

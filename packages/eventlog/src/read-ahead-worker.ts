@@ -44,9 +44,16 @@ export function readAheadWorkerMain(): void {
   const streams = new Map<number, Stream>();
   const port = parentPort!;
 
-  /** A module instance with room for `length` bytes: a throwaway one for records longer than a chunk (memory never shrinks). */
+  /**
+   * A module instance with room for `length` bytes. Records longer than a chunk get a
+   * second instance, dropped again at the next ordinary chunk: WebAssembly memory never
+   * shrinks, and one huge record must not keep its size for the life of the thread.
+   */
+  let big: typeof wasm | undefined;
   const instanceFor = (length: number): typeof wasm => {
-    const instance = length > chunkSize ? instantiateCrc(setup.module, setup.table) : wasm;
+    if (length <= chunkSize) big = undefined;
+    else big ??= instantiateCrc(setup.module, setup.table);
+    const instance = big ?? wasm;
     const need = dataOffset + length;
     const have = instance.memory.buffer.byteLength;
     if (have < need) instance.memory.grow(Math.ceil((need - have) / 65536));

@@ -110,6 +110,8 @@ const abandoned = new FinalizationRegistry<number>((id) => {
 export class ReadAheadStream {
   readonly #id: number;
   readonly #state: StreamState = { queue: [], ended: false, wake: undefined };
+  /** Chunks handed out so far: none means the worker turned the stream down. */
+  delivered = 0;
 
   private constructor(id: number) {
     this.#id = id;
@@ -141,6 +143,7 @@ export class ReadAheadStream {
     if (chunk !== undefined) {
       if (chunk.position !== position) return null;
       state.queue.shift();
+      this.delivered++;
       if (!state.ended) worker?.postMessage({ op: 'more', id: this.#id });
       return chunk;
     }

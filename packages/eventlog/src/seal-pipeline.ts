@@ -18,6 +18,9 @@ import { CRC_MODULE, CRC_TABLES, DATA_OFFSET, instantiateCrc } from './wasm-crc.
  * (its byte accounting ran ahead of the file): the log must be reopened, and recovery cuts
  * whatever tail the failure left.
  */
+/** How long a drain waits for the thread to make any progress before it gives up on it. */
+const STALL_LIMIT_MS = 30_000;
+
 export class SealPipeline {
   readonly #worker: Worker;
   readonly #control: Int32Array;
@@ -111,13 +114,17 @@ export class SealPipeline {
 
   /** Writes hand-overs up to (not including) number `end`, waiting for their checksums if `wait`. */
   #writeUpTo(end: number, wait: boolean): void {
+    let stalledSince = 0;
     while (this.#written < end) {
       // Only owed work fails: a pipeline that was never used (or is fully written) has nothing to report.
       this.#check();
       const sealed = Atomics.load(this.#control, L.COMPLETED);
       if (sealed <= this.#written) {
         if (!wait) return;
-        if (Atomics.load(this.#control, L.FAILED) === 1) {
+        // A thread that died without a word (its 'exit' event cannot arrive while this
+        // thread waits) shows as no progress: sealing a buffer takes well under a millisecond.
+        stalledSince ||= Date.now();
+        if (Atomics.load(this.#control, L.FAILED) === 1 || Date.now() - stalledSince > STALL_LIMIT_MS) {
           this.#failure = new StorageError('EIO', 'the checksum thread stopped', { path: this.#targets[this.#written % L.SLOTS]!.name });
           this.#check();
         }

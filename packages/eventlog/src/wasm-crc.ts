@@ -83,13 +83,23 @@ export class WasmCrc {
 let shared: WasmCrc | undefined;
 
 /**
+ * The process's scratch instance, with room for `capacity` bytes: for work that is done
+ * before the caller returns (JavaScript is single-threaded, so no two uses overlap). One
+ * instance, not one per log: each WebAssembly memory reserves gigabytes of address space.
+ */
+export function scratchCrc(capacity: number): WasmCrc {
+  shared ??= new WasmCrc(Math.max(capacity, 1 << 20));
+  shared.ensureCapacity(capacity);
+  return shared;
+}
+
+/**
  * How many leading bytes of `bytes[from, to)` are valid records, checked in one call
  * (the bytes are copied into the module's memory first; a memcpy costs far less than
  * the checksums).
  */
 export function verifiedPrefix(bytes: Uint8Array, from: number, to: number, maxSize: number): number {
-  shared ??= new WasmCrc(1 << 20);
-  shared.ensureCapacity(to - from);
-  shared.data.set(bytes.subarray(from, to));
-  return shared.verifyRecords(to - from, maxSize);
+  const wasm = scratchCrc(to - from);
+  wasm.data.set(bytes.subarray(from, to));
+  return wasm.verifyRecords(to - from, maxSize);
 }

@@ -153,6 +153,21 @@ describe('read-ahead of long scans', () => {
     expect(results[COUNT]!.done).toBe(true);
   });
 
+  it('keeps events in order for a consumer that keeps three next() calls in flight', async () => {
+    await using reader = await EventLog.open(log, { readOnly: true });
+    const it = reader.iterRange(0)[Symbol.asyncIterator]();
+    const window = [it.next(), it.next(), it.next()];
+    let next = 0;
+    for (;;) {
+      const r = await window.shift()!;
+      if (r.done === true) break;
+      if (r.value.id !== next || !same(r.value.data, r.value.id)) expect.fail(`got ${r.value.id}, expected ${next}`);
+      next++;
+      window.push(it.next());
+    }
+    expect(next).toBe(COUNT);
+  });
+
   it('starts no read-ahead for short scans', async () => {
     await using reader = await EventLog.open(log, { readOnly: true });
     const before = readAheadCounters.streams;
