@@ -70,6 +70,8 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #refusedHere = false;
   /** Settles once every next() made so far is answered; unset when none is pending. */
   #queue: Promise<void> | undefined;
+  /** next() calls not answered yet. */
+  #pending = 0;
 
   constructor(port: ReaderPort, start: number, end: number, options: RangeOptions) {
     this.#port = port;
@@ -119,7 +121,7 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   }
 
   next(): Promise<IteratorResult<LogEvent>> {
-    if (this.#queue === undefined) {
+    if (this.#pending === 0) {
       // The usual case: nothing pending, and the answer is in the current chunk.
       try {
         const r = this.#pull();
@@ -133,31 +135,34 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     }
     // I/O to wait for, or calls made before earlier ones were answered (the protocol allows
     // it): answers are worked out one after another, in call order.
+    this.#pending++;
     const answer = (this.#queue ?? Promise.resolve()).then(() => this.#answer());
-    const queue = answer.then(
+    this.#queue = answer.then(
       () => undefined,
       () => undefined,
     );
-    this.#queue = queue;
-    void queue.then(() => {
-      if (this.#queue === queue) this.#queue = undefined;
-    });
     return answer;
   }
 
   /** Pulls until there is an answer, waiting for whatever I/O a pull asks for. */
   async #answer(): Promise<IteratorResult<LogEvent>> {
-    for (;;) {
-      let r: LogEvent | null | Promise<void>;
-      try {
-        r = this.#pull();
-      } catch (error) {
-        this.#finish();
-        throw error;
+    try {
+      for (;;) {
+        let r: LogEvent | null | Promise<void>;
+        try {
+          r = this.#pull();
+        } catch (error) {
+          this.#finish();
+          throw error;
+        }
+        if (r === null) return DONE;
+        if (!(r instanceof Promise)) return { done: false, value: r };
+        await r;
       }
-      if (r === null) return DONE;
-      if (!(r instanceof Promise)) return { done: false, value: r };
-      await r;
+    } finally {
+      // Cleared as the last answer is settled, not a tick later: the caller's next call must
+      // find the fast path again.
+      if (--this.#pending === 0) this.#queue = undefined;
     }
   }
 
