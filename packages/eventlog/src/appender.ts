@@ -1,8 +1,9 @@
-import { closeSync, fdatasync, fdatasyncSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync } from 'node:fs';
 import { StorageError, fromNodeError } from '@store/backend-core';
 import { RECORD_HEADER_SIZE } from './format.js';
 import { sealRecord, writeRecordHeader } from './record.js';
 import type { SealPipeline } from './seal-pipeline.js';
+import { writeFully } from './segment.js';
 import { WasmCrc } from './wasm-crc.js';
 
 /**
@@ -139,16 +140,13 @@ export class Appender {
   }
 
   #writeAll(bytes: Uint8Array, length: number): void {
-    let done = 0;
     try {
-      while (done < length) {
-        done += writeSync(this.fd, bytes, done, length - done, this.fileSize + done);
-      }
+      writeFully(this.fd, bytes, length, this.fileSize);
     } catch (error) {
+      // Final (see the class comment): nothing is written after this, so fileSize stays put.
       throw (this.#failure = fromNodeError(error, this.name, 'append'));
-    } finally {
-      this.fileSize += done;
     }
+    this.fileSize += length;
   }
 
   /** Runs `action`; a pipeline failure becomes this appender's failure too. */

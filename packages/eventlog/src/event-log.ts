@@ -145,13 +145,14 @@ export class EventLog implements AsyncDisposable {
   #appender: Appender | undefined;
   /** Checksums and writes full buffers on a thread of its own (sustained appends, durability 'none' or 'batch'). */
   #pipeline: SealPipeline | undefined;
-  #pipelineFailed = false;
+  /** No pipeline may start any more: one failed to start, or the log is closing. */
+  #pipelineOff = false;
   /** Full buffers written on this thread; the pipeline starts after PIPELINE_AFTER of them (short bursts never start a thread). */
   #fullBuffers = 0;
   readonly #pipelines = (fullBuffer: boolean): SealPipeline | undefined => {
-    if (fullBuffer && ++this.#fullBuffers >= PIPELINE_AFTER && this.#pipeline === undefined && !this.#pipelineFailed && this.durability !== 'always' && !this.#closed) {
+    if (fullBuffer && ++this.#fullBuffers >= PIPELINE_AFTER && this.#pipeline === undefined && !this.#pipelineOff && this.durability !== 'always' && !this.#closed) {
       this.#pipeline = SealPipeline.start(this.#writeBufferSize);
-      this.#pipelineFailed = this.#pipeline === undefined;
+      this.#pipelineOff = this.#pipeline === undefined;
     }
     return this.#pipeline;
   };
@@ -438,7 +439,7 @@ export class EventLog implements AsyncDisposable {
     const pipeline = this.#pipeline;
     if (pipeline === undefined) return;
     this.#pipeline = undefined;
-    this.#pipelineFailed = true;
+    this.#pipelineOff = true;
     try {
       this.#appender?.leavePipeline();
     } finally {

@@ -15,7 +15,10 @@ import { CRC_MODULE, CRC_TABLES, DATA_OFFSET, instantiateCrc } from './wasm-crc.
  * dies, every stream ends and readers read for themselves (the path short scans always take).
  */
 
-/** Scans shorter than this are read on the caller's thread: a worker round trip is not worth it. */
+/**
+ * A stream starts only when at least this much of a segment is left to scan after its first
+ * chunk: for less, the worker round trip is not worth it, and the caller reads it all.
+ */
 export const READ_AHEAD_MIN_BYTES = 4 * 1024 * 1024;
 const CHUNK_SIZE = 1024 * 1024;
 /** Chunks a stream may have read ahead of its reader. */
@@ -84,22 +87,27 @@ function startWorker(): Worker | undefined {
 function onChunk(m: ChunkMessage): void {
   const state = streams.get(m.id);
   if (state === undefined) return;
-  if (m.length > 0) readAheadCounters.chunks++;
-  if (m.length > 0) state.queue.push({ bytes: Buffer.from(m.buffer, 0, m.length), position: m.position });
+  if (m.length > 0) {
+    readAheadCounters.chunks++;
+    state.queue.push({ bytes: Buffer.from(m.buffer, 0, m.length), position: m.position });
+  }
   if (m.last) {
     streams.delete(m.id);
     state.ended = true;
   }
-  const wake = state.wake;
-  state.wake = undefined;
-  wake?.();
+  wake(state);
 }
 
 function end(state: StreamState): void {
   state.ended = true;
-  const wake = state.wake;
+  wake(state);
+}
+
+/** Resolves the reader's pending `take()`, if any. */
+function wake(state: StreamState): void {
+  const resolve = state.wake;
   state.wake = undefined;
-  wake?.();
+  resolve?.();
 }
 
 const abandoned = new FinalizationRegistry<number>((id) => {

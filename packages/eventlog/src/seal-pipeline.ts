@@ -1,9 +1,12 @@
-import { writeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { StorageError, fromNodeError } from '@store/backend-core';
 import { startEvalWorker } from './eval-worker.js';
 import { SEAL_LAYOUT as L, sealWorkerMain, type SealSetup } from './seal-worker.js';
+import { writeFully } from './segment.js';
 import { CRC_MODULE, CRC_TABLES, DATA_OFFSET, instantiateCrc } from './wasm-crc.js';
+
+/** How long a drain waits for the thread to make any progress before it gives up on it. */
+const STALL_LIMIT_MS = 30_000;
 
 /**
  * Pipelined appends: while the appender fills one write buffer, a thread of its own fills
@@ -18,9 +21,6 @@ import { CRC_MODULE, CRC_TABLES, DATA_OFFSET, instantiateCrc } from './wasm-crc.
  * (its byte accounting ran ahead of the file): the log must be reopened, and recovery cuts
  * whatever tail the failure left.
  */
-/** How long a drain waits for the thread to make any progress before it gives up on it. */
-const STALL_LIMIT_MS = 30_000;
-
 export class SealPipeline {
   readonly #worker: Worker;
   readonly #control: Int32Array;
@@ -43,7 +43,7 @@ export class SealPipeline {
     // keeps writing on its own while the pipeline is not ready, and a drain stops waiting.
     const lost = (error?: Error): void => {
       if (this.#stopped) return;
-      this.#failure ??= new StorageError('EIO', `the checksum thread stopped${error === undefined ? '' : `: ${error.message}`}`);
+      this.#threadLost(error);
       Atomics.store(this.#control, L.FAILED, 1);
       Atomics.notify(this.#control, L.COMPLETED);
     };
@@ -125,7 +125,7 @@ export class SealPipeline {
         // thread waits) shows as no progress: sealing a buffer takes well under a millisecond.
         stalledSince ||= Date.now();
         if (Atomics.load(this.#control, L.FAILED) === 1 || Date.now() - stalledSince > STALL_LIMIT_MS) {
-          this.#failure = new StorageError('EIO', 'the checksum thread stopped', { path: this.#targets[this.#written % L.SLOTS]!.name });
+          this.#threadLost();
           this.#check();
         }
         Atomics.wait(this.#control, L.COMPLETED, sealed, 1000);
@@ -134,16 +134,20 @@ export class SealPipeline {
       const slot = this.#written % L.SLOTS;
       const { fd, position, name } = this.#targets[slot]!;
       const length = Atomics.load(this.#control, L.LENGTHS + slot);
-      const buffer = this.#buffers[slot]!;
-      let done = 0;
       try {
-        while (done < length) done += writeSync(fd, buffer, done, length - done, position + done);
+        writeFully(fd, this.#buffers[slot]!, length, position);
       } catch (error) {
         this.#failure = fromNodeError(error, name, 'append');
         throw this.#failure;
       }
       this.#written++;
     }
+  }
+
+  /** The thread is gone (or as good as): work it owed fails with EIO naming the segment. */
+  #threadLost(error?: Error): void {
+    const detail = error === undefined ? '' : `: ${error.message}`;
+    this.#failure ??= new StorageError('EIO', `the checksum thread stopped${detail}`, { path: this.#targets[this.#written % L.SLOTS]!.name || undefined });
   }
 
   #check(): void {

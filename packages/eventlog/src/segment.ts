@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { StorageError, fromNodeError } from '@store/backend-core';
 import { SEGMENT_HEADER_SIZE, indexFileName, segmentFileName } from './format.js';
@@ -133,6 +133,12 @@ export function scanSegment(fd: number, seg: Segment, fileSize: number, interval
     have += n;
     if (n < want) fileSize = base + have;
   }
+}
+
+/** Writes `bytes[0, length)` at `position`, however many calls the OS wants. */
+export function writeFully(fd: number, bytes: Uint8Array, length: number, position: number): void {
+  let done = 0;
+  while (done < length) done += writeSync(fd, bytes, done, length - done, position + done);
 }
 
 export function readFully(fd: number, buf: Uint8Array, at: number, length: number, position: number): number {
