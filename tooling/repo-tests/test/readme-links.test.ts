@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, trackedFiles } from './repo-files.js';
+
+// Every relative link in a Markdown file must lead to a file in the repository: a README
+// that cites a document we do not ship sends a newcomer nowhere (issue 12, item 4).
+const markdown = trackedFiles().filter((f) => f.endsWith('.md') && !f.startsWith('.changeset/') && !f.endsWith('CHANGELOG.md'));
+
+/** `[text](target)` and `![alt](target)` outside code fences and inline code. */
+function relativeLinks(text: string): { target: string; line: number }[] {
+  const links: { target: string; line: number }[] = [];
+  let inFence = false;
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*```/.test(line)) inFence = !inFence;
+    if (inFence) return;
+    const prose = line.replace(/`[^`]*`/g, '');
+    for (const m of prose.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+      links.push({ target, line: i + 1 });
+    }
+  });
+  return links;
+}
+
+describe('Markdown links', () => {
+  it('finds the Markdown files', () => {
+    expect(markdown).toContain('README.md');
+    expect(markdown.length).toBeGreaterThan(4);
+  });
+
+  it.each(markdown)('%s: every relative link resolves inside the repository', (file) => {
+    const text = readFileSync(path.join(repoRoot, file), 'utf8');
+    const broken = relativeLinks(text)
+      .filter(({ target }) => {
+        const resolved = path.resolve(repoRoot, path.dirname(file), decodeURIComponent(target.split('#')[0]!));
+        return !resolved.startsWith(repoRoot + path.sep) && resolved !== repoRoot || !existsSync(resolved);
+      })
+      .map(({ target, line }) => `${file}:${line} → ${target}`);
+    expect(broken).toEqual([]);
+  });
+
+  it('catches a link to a missing file (self-check)', () => {
+    expect(relativeLinks('see [design](DESIGN.md) and [x](#anchor) and `[y](z.md)`')).toEqual([{ target: 'DESIGN.md', line: 1 }]);
+  });
+});
