@@ -24,6 +24,29 @@ function relativeLinks(text: string): { target: string; line: number }[] {
   return links;
 }
 
+/** True for an existing path inside the repository (`../shared` is not shipped with a clone). */
+function insideRepo(resolved: string): boolean {
+  return (resolved === repoRoot || resolved.startsWith(repoRoot + path.sep)) && existsSync(resolved);
+}
+
+/**
+ * Documents named in prose or inline code (`DESIGN.md`, `docs/x.md`), outside code fences.
+ * CHANGELOG.md is generated at release time and exempt.
+ */
+function namedDocuments(text: string): { name: string; line: number }[] {
+  const names: { name: string; line: number }[] = [];
+  let inFence = false;
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*```/.test(line)) inFence = !inFence;
+    if (inFence) return;
+    for (const m of line.matchAll(/(?<![\w/.-])([\w./-]*[\w-]\.md)\b/g)) {
+      const name = m[1]!;
+      if (path.basename(name) !== 'CHANGELOG.md' && !/^https?:/.test(name)) names.push({ name, line: i + 1 });
+    }
+  });
+  return names;
+}
+
 describe('Markdown links', () => {
   it('finds the Markdown files', () => {
     expect(markdown).toContain('README.md');
@@ -34,14 +57,25 @@ describe('Markdown links', () => {
     const text = readFileSync(path.join(repoRoot, file), 'utf8');
     const broken = relativeLinks(text)
       .filter(({ target }) => {
-        const resolved = path.resolve(repoRoot, path.dirname(file), decodeURIComponent(target.split('#')[0]!));
-        return !resolved.startsWith(repoRoot + path.sep) && resolved !== repoRoot || !existsSync(resolved);
+        return !insideRepo(path.resolve(repoRoot, path.dirname(file), decodeURIComponent(target.split('#')[0]!)));
       })
       .map(({ target, line }) => `${file}:${line} → ${target}`);
     expect(broken).toEqual([]);
   });
 
+  it.each(markdown)('%s: every document it names (*.md) is in the repository', (file) => {
+    const text = readFileSync(path.join(repoRoot, file), 'utf8');
+    const missing = namedDocuments(text)
+      .filter(({ name }) => ![path.dirname(file), '.'].some((dir) => insideRepo(path.resolve(repoRoot, dir, name))))
+      .map(({ name, line }) => `${file}:${line} names ${name}`);
+    expect(missing).toEqual([]);
+  });
+
   it('catches a link to a missing file (self-check)', () => {
     expect(relativeLinks('see [design](DESIGN.md) and [x](#anchor) and `[y](z.md)`')).toEqual([{ target: 'DESIGN.md', line: 1 }]);
+    expect(namedDocuments('as DESIGN.md says, and `../x/PROVENANCE.md`\n```\nREADME.md\n```')).toEqual([
+      { name: 'DESIGN.md', line: 1 },
+      { name: '../x/PROVENANCE.md', line: 1 },
+    ]);
   });
 });
