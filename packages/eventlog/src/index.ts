@@ -1,3 +1,6 @@
+// Public declarations mention Node types (Buffer): consumers get them through this
+// reference and the @types/node dependency, whatever their tsconfig "types" says.
+/// <reference types="node" preserve="true" />
 export { EventLog } from './event-log.js';
 export type { ArchiveReport, Durability, EventLogOptions, LogStats, RepairReport, VerifyReport } from './event-log.js';
 export type { LogEvent, RangeOptions } from './range-iterator.js';

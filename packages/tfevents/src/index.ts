@@ -1,3 +1,6 @@
+// Public declarations mention Node types (Buffer): consumers get them through this
+// reference and the @types/node dependency, whatever their tsconfig "types" says.
+/// <reference types="node" preserve="true" />
 export { SummaryWriter } from './writer.js';
 export type { SummaryWriterOptions, HistogramOptions, ImageOptions, HparamsOptions, ProfilingMeasurement, HparamValue } from './writer.js';
 export { histogramFromValues } from './histogram.js';
