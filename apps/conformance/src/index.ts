@@ -1,3 +1,6 @@
+// A Node-only package whose API meets node:test: consumers get Node types through this
+// reference and the @types/node dependency, whatever their tsconfig "types" says.
+/// <reference types="node" preserve="true" />
 export type { CaseContext, CaseResult, CaseStatus, ConformanceCase, ConformanceTarget } from './case.js';
 export { ConformanceFailure } from './case.js';
 export { ALL_CASES } from './cases/index.js';

@@ -12,6 +12,8 @@ import { repoRoot } from './repo-files.js';
 
 /** The TypeScript a new user gets from npm today (`npm view typescript version`). */
 const CONSUMER_TYPESCRIPT = '7.0.2';
+/** Runs the README's `ts` examples as a TypeScript user would. */
+const TSX = '4.23.15';
 
 interface Manifest {
   name: string;
@@ -62,9 +64,10 @@ beforeAll(() => {
   const deps = Object.fromEntries([...tarballs].map(([name, file]) => [name, `file:${file}`]));
   writeFileSync(
     path.join(consumer, 'package.json'),
-    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { ...deps, typescript: CONSUMER_TYPESCRIPT }, overrides: deps }, null, 2),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { ...deps, typescript: CONSUMER_TYPESCRIPT, tsx: TSX }, overrides: deps }, null, 2),
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], consumer);
+  run('npx', ['tsc', '--init'], consumer);
 }, 600_000);
 
 afterAll(() => {
@@ -102,11 +105,10 @@ describe('packed tarballs', () => {
   });
 
   it('the public types compile with `tsc --init` defaults (and no skipLibCheck)', () => {
-    run('npx', ['tsc', '--init'], consumer);
     const imports = [...tarballs.keys()].map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`).join('\n');
     const uses = [...tarballs.keys()].map((_, i) => `m${i}`).join(', ');
     writeFileSync(path.join(consumer, 'index.ts'), `${imports}\nexport const all = [${uses}];\n`);
-    const result = attempt('npx', ['tsc', '--noEmit', '-p', '.', '--skipLibCheck', 'false'], consumer);
+    const result = typecheck(path.join(consumer, 'index.ts'));
     expect(result.output).toBe('');
     expect(result.status).toBe(0);
   });
@@ -118,5 +120,70 @@ describe('packed tarballs', () => {
     expect(attw.status, attw.output).toBe(0);
     const publint = attempt('npx', ['publint', '--strict', tarballs.get(name)!], here);
     expect(publint.status, publint.output).toBe(0);
+  });
+});
+
+/**
+ * Type-checks one file with the options `tsc --init` wrote in the consumer project, plus
+ * `skipLibCheck: false` so that our own declarations are checked too.
+ */
+function typecheck(file: string): { status: number; output: string } {
+  const dir = path.dirname(file);
+  const config = { extends: path.relative(dir, path.join(consumer, 'tsconfig.json')), compilerOptions: { skipLibCheck: false }, files: [path.basename(file)] };
+  writeFileSync(path.join(dir, 'tsconfig.check.json'), JSON.stringify(config));
+  return attempt('npx', ['tsc', '--noEmit', '-p', path.join(dir, 'tsconfig.check.json')], consumer);
+}
+
+// Every example block of every README runs as written in the language its fence names,
+// against the packed packages (issue 12, item 1): `js`/`mjs` with node as an ES module,
+// `ts` type-checked with the consumer's `tsc --init` settings and run with tsx. A block
+// whose info string says `no-run` (a signature listing, or a file of the user's own
+// project) is exempt; it must say so in the fence.
+interface Example {
+  readme: string;
+  line: number;
+  lang: 'js' | 'ts';
+  code: string;
+}
+
+const readmes = ['README.md', ...publicPackages.map(({ dir }) => path.relative(repoRoot, path.join(dir, 'README.md')))];
+
+function examplesOf(readme: string): Example[] {
+  const lines = readFileSync(path.join(repoRoot, readme), 'utf8').split('\n');
+  const examples: Example[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)(.*)$/.exec(lines[i]!);
+    if (open === null) continue;
+    const end = lines.findIndex((l, j) => j > i && /^```\s*$/.test(l));
+    const lang = open[1]!;
+    if ((lang === 'js' || lang === 'mjs' || lang === 'ts') && !/\bno-run\b/.test(open[2]!)) {
+      examples.push({ readme, line: i + 1, lang: lang === 'ts' ? 'ts' : 'js', code: lines.slice(i + 1, end).join('\n') });
+    }
+    i = end;
+  }
+  return examples;
+}
+
+const examples = readmes.flatMap(examplesOf);
+
+describe('README examples', () => {
+  it('every package README has at least one runnable example', () => {
+    const without = readmes.filter((r) => r !== 'README.md' && !examples.some((e) => e.readme === r));
+    expect(without).toEqual([]);
+  });
+
+  it.each(examples.map((e) => [`${e.readme}:${e.line} (${e.lang})`, e] as const))('%s runs as written', (_title, example) => {
+    const dir = mkdtempSync(path.join(consumer, 'example-'));
+    const file = path.join(dir, example.lang === 'ts' ? 'example.ts' : 'example.mjs');
+    writeFileSync(file, example.code + '\n');
+    if (example.lang === 'ts') {
+      const checked = typecheck(file);
+      expect(checked.output, 'tsc').toBe('');
+      const ran = attempt(path.join(consumer, 'node_modules/.bin/tsx'), [file], dir);
+      expect(ran.status, ran.output).toBe(0);
+    } else {
+      const ran = attempt('node', [file], dir);
+      expect(ran.status, ran.output).toBe(0);
+    }
   });
 });
