@@ -128,6 +128,7 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
     },
   });
   await app.register(swagger, {
+    exposeHeadRoutes: true,
     openapi: {
       openapi: '3.0.3',
       info: { title: '@store reference server', version: VERSION, description: 'Files of a StorageBackend, event logs and TensorBoard runs over HTTP.' },

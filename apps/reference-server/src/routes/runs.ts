@@ -80,6 +80,9 @@ const runs: RouteFamily = {
   name: 'runs',
   prefix: '/v1',
   async plugin(app, { ctx }) {
+    // A logdir inside the data directory belongs to these routes, not to the files routes.
+    const inside = path.relative(ctx.dataDir, ctx.logdir);
+    if (inside !== '' && !inside.startsWith('..') && !path.isAbsolute(inside)) ctx.reserveDirectory(inside.split(path.sep)[0]!);
     const checkBatch = async (request: FastifyRequest): Promise<void> => {
       if (Array.isArray(request.body) && request.body.length > ctx.limits.maxBatchEvents) {
         throw limitError(400, 'maxBatchEvents', `batch of ${request.body.length} values is larger than ${ctx.limits.maxBatchEvents}`);
