@@ -1,4 +1,7 @@
-import { readRunBatches, type TfEvent } from '@store/tfevents';
+import type { TfEvent } from '@store/tfevents';
+
+/** @store/tfevents (protobufjs) is loaded on first use: a server that never reads runs starts faster. */
+export const tfevents = (): Promise<typeof import('@store/tfevents')> => import('@store/tfevents');
 
 /** A value event of one tag as the API returns it. */
 export interface Point<T> {
@@ -27,7 +30,7 @@ export async function accumulate<T>(runDir: string, pick: (e: TfEvent) => { tag:
       if (points !== undefined) series.set(tag, points.filter((p) => p.step < step));
     }
   };
-  for await (const batch of readRunBatches(runDir, { onCorrupt: 'skip', onCorruptRecord: () => undefined, ...(signal === undefined ? {} : { signal }) })) {
+  for await (const batch of (await tfevents()).readRunBatches(runDir, { onCorrupt: 'skip', onCorruptRecord: () => undefined, ...(signal === undefined ? {} : { signal }) })) {
     for (const e of batch) {
       if (e.kind === 'fileVersion') {
         const m = /^brain\.Event:(\d+(?:\.\d+)?)$/.exec(e.version);
@@ -63,7 +66,7 @@ function recordTags(batch: TfEvent[], file: string, offset: number): string[] {
 /** Tag → kind of every value in a run (the kind of a tag's first value). */
 export async function tagKinds(runDir: string, signal?: AbortSignal): Promise<Record<string, string>> {
   const kinds = new Map<string, string>();
-  for await (const batch of readRunBatches(runDir, { onCorrupt: 'skip', onCorruptRecord: () => undefined, ...(signal === undefined ? {} : { signal }) })) {
+  for await (const batch of (await tfevents()).readRunBatches(runDir, { onCorrupt: 'skip', onCorruptRecord: () => undefined, ...(signal === undefined ? {} : { signal }) })) {
     for (const e of batch) {
       if ('tag' in e && !kinds.has(e.tag)) kinds.set(e.tag, e.kind === 'tensor' && e.pluginName !== '' ? `tensor:${e.pluginName}` : e.kind);
     }

@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { parseKey, StorageError } from '@store/backend-core';
-import { listRuns, SummaryWriter, type TfEvent } from '@store/tfevents';
+import type { SummaryWriter, TfEvent } from '@store/tfevents';
 import type { ServerContext } from '../context.js';
 import { HttpError, limitError } from '../http-error.js';
-import { accumulate, tagKinds } from '../accumulate.js';
+import { accumulate, tagKinds, tfevents } from '../accumulate.js';
 import type { RouteFamily } from './family.js';
 import { errorResponses } from './schemas.js';
 
@@ -64,7 +64,7 @@ async function series<T>(ctx: ServerContext, request: FastifyRequest, pick: (e: 
 function leaseWriter(ctx: ServerContext, run: string) {
   const dir = runDir(ctx, run);
   // Events reach the file on the flush each POST awaits; the writer's own timer never needs to.
-  return ctx.resources.acquire(`run:${path.relative(ctx.logdir, dir) || '.'}`, async () => new SummaryWriter({ logDir: dir, maxQueue: 1_000_000, flushMs: 3_600_000 }));
+  return ctx.resources.acquire(`run:${path.relative(ctx.logdir, dir) || '.'}`, async () => new (await tfevents()).SummaryWriter({ logDir: dir, maxQueue: 1_000_000, flushMs: 3_600_000 }));
 }
 
 const finite = { type: 'number' } as const;
@@ -107,7 +107,7 @@ const runs: RouteFamily = {
       async () => {
         const exists = await stat(ctx.logdir).catch(() => undefined);
         if (exists === undefined) return [];
-        const names = await listRuns(ctx.logdir);
+        const names = await (await tfevents()).listRuns(ctx.logdir);
         const out = [];
         for (const run of names) out.push({ run, tags: await tagKinds(path.join(ctx.logdir, run)) });
         return out;
