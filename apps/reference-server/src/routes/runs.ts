@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { parseKey, StorageError } from '@store/backend-core';
-import type { SummaryWriter, TfEvent } from '@store/tfevents';
+import type { SummaryWriter } from '@store/tfevents';
 import type { ServerContext } from '../context.js';
 import { HttpError, limitError } from '../http-error.js';
-import { accumulate, tagKinds, tfevents } from '../accumulate.js';
+import { RunIndexCache, tfevents, type SeriesKind } from '../accumulate.js';
 import type { RouteFamily } from './family.js';
 import { errorResponses } from './schemas.js';
 
@@ -45,17 +45,10 @@ async function existingRun(ctx: ServerContext, run: string): Promise<string> {
   return dir;
 }
 
-type Kind = 'scalar' | 'histogram' | 'text';
-
-async function series<T>(ctx: ServerContext, request: FastifyRequest, pick: (e: TfEvent) => T | undefined, kind: Kind) {
+async function series(ctx: ServerContext, cache: RunIndexCache, request: FastifyRequest, kind: SeriesKind) {
   const { run, tag } = request.query as { run: string; tag: string };
   const dir = await existingRun(ctx, run);
-  const all = await accumulate(dir, (e) => {
-    if (!('tag' in e) || e.tag !== tag) return undefined;
-    const value = pick(e);
-    return value === undefined ? undefined : { tag, value };
-  });
-  const points = all.get(tag);
+  const points = (await cache.get(dir)).series.get(RunIndexCache.seriesKey(kind, tag));
   if (points === undefined) throw new StorageError('ENOENT', `run '${run}' has no ${kind} tag '${tag}'`, { field: 'tag' });
   return points;
 }
@@ -80,6 +73,7 @@ const runs: RouteFamily = {
   name: 'runs',
   prefix: '/v1',
   async plugin(app, { ctx }) {
+    const cache = new RunIndexCache();
     // A logdir inside the data directory belongs to these routes, not to the files routes.
     const inside = path.relative(ctx.dataDir, ctx.logdir);
     if (inside !== '' && !inside.startsWith('..') && !path.isAbsolute(inside)) ctx.reserveDirectory(inside.split(path.sep)[0]!);
@@ -109,7 +103,7 @@ const runs: RouteFamily = {
         if (exists === undefined) return [];
         const names = await (await tfevents()).listRuns(ctx.logdir);
         const out = [];
-        for (const run of names) out.push({ run, tags: await tagKinds(path.join(ctx.logdir, run)) });
+        for (const run of names) out.push({ run, tags: Object.fromEntries((await cache.get(path.join(ctx.logdir, run))).kinds) });
         return out;
       },
     );
@@ -124,7 +118,7 @@ const runs: RouteFamily = {
           response: { 200: point({ value: finite }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, request, (e) => (e.kind === 'scalar' ? e.value : undefined), 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value })),
+      async (request) => (await series(ctx, cache, request, 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value })),
     );
 
     app.get(
@@ -137,7 +131,7 @@ const runs: RouteFamily = {
           response: { 200: point({ histogram: { type: 'object', additionalProperties: true } }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, request, (e) => (e.kind === 'histogram' ? e.histogram : undefined), 'histogram')).map((p) => ({ step: p.step, wallTime: p.wallTime, histogram: p.value })),
+      async (request) => (await series(ctx, cache, request, 'histogram')).map((p) => ({ step: p.step, wallTime: p.wallTime, histogram: p.value })),
     );
 
     app.get(
@@ -150,7 +144,7 @@ const runs: RouteFamily = {
           response: { 200: point({ text: { type: 'string' } }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, request, (e) => (e.kind === 'text' ? e.text : undefined), 'text')).map((p) => ({ step: p.step, wallTime: p.wallTime, text: p.value })),
+      async (request) => (await series(ctx, cache, request, 'text')).map((p) => ({ step: p.step, wallTime: p.wallTime, text: p.value })),
     );
 
     const okResponse = { 200: { type: 'object', properties: { run: { type: 'string' }, count: { type: 'integer' } } }, ...errorResponses };
