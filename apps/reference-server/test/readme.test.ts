@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,33 @@ describe('README curl examples', () => {
     for (const { command, expected } of examples) {
       const { stdout } = await run('sh', ['-c', command.replaceAll('127.0.0.1:8787', address)], { cwd: t.dir });
       if (expected !== undefined) expect(stdout.trim(), command).toBe(expected);
+    }
+  });
+});
+
+/** The ```js examples, run as written (address replaced as above) from a file inside this package, so its imports resolve. */
+function jsBlocks(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+describe('README JavaScript examples', () => {
+  it.each([
+    ['apps/reference-server/README.md', /^http:\/\/127\.0\.0\.1:\d+\n$/],
+    ['packages/backend-http/README.md', /^\{"theme":"dark"\}\n\[ 'settings\.json' \]\n/],
+  ] as const)('%s', async (readme, expected) => {
+    const blocks = jsBlocks(path.join(REPO_ROOT, readme));
+    expect(blocks).toHaveLength(1);
+    const t = await tempDir();
+    cleanups.push(t.cleanup);
+    const server = await spawnServer(['--data', path.join(t.dir, 'server-data')]);
+    servers.push(server);
+    const file = path.join(REPO_ROOT, 'apps/reference-server', `.readme-example-${process.pid}-${readme.split('/')[1]}.mjs`);
+    writeFileSync(file, blocks[0]!.replaceAll('127.0.0.1:8787', new URL(server.url).host));
+    try {
+      const { stdout } = await run(process.execPath, [file], { cwd: t.dir });
+      expect(stdout).toMatch(expected);
+    } finally {
+      rmSync(file, { force: true });
     }
   });
 });
