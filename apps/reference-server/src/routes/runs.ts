@@ -8,6 +8,7 @@ import { HttpError, limitError } from '../http-error.js';
 import { accumulate, tagKinds } from '../accumulate.js';
 import type { RouteFamily } from './family.js';
 import { errorResponses } from './schemas.js';
+import { downsampleScalars, maxPointsSchema } from '../lttb.js';
 
 const runQuery = {
   type: 'object',
@@ -117,11 +118,16 @@ const runs: RouteFamily = {
         schema: {
           tags: ['runs'],
           summary: "A scalar series as TensorBoard's data provider serves it (float32 values widened exactly)",
-          querystring: seriesQuery,
+          querystring: { ...seriesQuery, properties: { ...seriesQuery.properties, maxPoints: maxPointsSchema } },
           response: { 200: point({ value: finite }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, request, (e) => (e.kind === 'scalar' ? e.value : undefined), 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value })),
+      async (request, reply) =>
+        downsampleScalars(
+          (await series(ctx, request, (e) => (e.kind === 'scalar' ? e.value : undefined), 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value })),
+          (request.query as { maxPoints?: number }).maxPoints,
+          (name, value) => void reply.header(name, value),
+        ),
     );
 
     app.get(
