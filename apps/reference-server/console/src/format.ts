@@ -51,6 +51,11 @@ export function hexDump(bytes: Uint8Array, limit = 4096): string {
   return lines.join('\n');
 }
 
+/** A count with thousands separators: 1,000,000. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 export function formatNumber(v: number | null | undefined): string {
   if (v === null || v === undefined) return '–';
   if (!Number.isFinite(v)) return String(v);

@@ -9,6 +9,8 @@ import { h, message, replace } from '../dom.js';
 import { formatBytes, hexDump, utf8OrNull } from '../format.js';
 
 const PREVIEW_BYTES = 256 * 1024;
+/** Files of a folder that get a size and time (one stat request each). */
+const STAT_LIMIT = 200;
 const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
 
 function errorText(e: unknown): string {
@@ -18,8 +20,38 @@ function errorText(e: unknown): string {
 const fileUrl = (path: string): string => `/v1/files/${encodePath(path)}`;
 const fileHash = (path: string): string => `#/files/${encodePath(path)}`;
 
+export interface Folder {
+  /** Sub-folder names, each ending in '/'. */
+  folders: string[];
+  files: string[];
+}
+
+/**
+ * What is directly in a folder. The files API lists files only, so folders are derived from
+ * a recursive listing (first segment of each deeper path), falling back to the flat list
+ * when the backend cannot list recursively.
+ */
+export async function listFolder(dir: string): Promise<Folder> {
+  let paths: string[];
+  try {
+    paths = await getJson<string[]>(`${fileUrl(dir)}?recursive=1`);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status >= 500 || e.status === 401) throw e;
+    paths = await getJson<string[]>(fileUrl(dir));
+  }
+  const folders = new Set<string>();
+  const files: string[] = [];
+  for (const p of paths) {
+    const slash = p.indexOf('/');
+    if (slash >= 0) folders.add(p.slice(0, slash + 1));
+    else files.push(p);
+  }
+  return { folders: [...folders].sort(), files: files.sort() };
+}
+
 function crumbs(path: string): HTMLElement {
   const parts = path.split('/').filter(Boolean);
+  if (parts.length === 0) return h('span', {});
   const nav = h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/files/' }, 'Files'));
   let acc = '';
   parts.forEach((p, i) => {
@@ -49,8 +81,8 @@ function mountDir(root: HTMLElement, dir: string): () => void {
 
   const load = async (): Promise<void> => {
     try {
-      const raw = await getJson<Array<string | { name: string }>>(fileUrl(dir));
-      const names = raw.map((x) => (typeof x === 'string' ? x : x.name)).sort((a, b) => Number(b.endsWith('/')) - Number(a.endsWith('/')) || a.localeCompare(b));
+      const { folders, files } = await listFolder(dir);
+      const names = [...folders, ...files];
       replace(
         list,
         ...(names.length
@@ -60,8 +92,10 @@ function mountDir(root: HTMLElement, dir: string): () => void {
               return h(
                 'tr',
                 { 'data-name': n },
-                h('td', { class: 'icon', 'aria-hidden': 'true' }, isDir ? '📁' : '📄'),
+                h('td', { class: 'icon', 'aria-hidden': 'true' }, h('span', { class: isDir ? 'i-folder' : 'i-file' })),
                 h('td', {}, h('a', { href: fileHash(full) }, n)),
+                h('td', { class: 'size muted', 'data-path': isDir ? null : full }, isDir ? '' : '…'),
+                h('td', { class: 'mtime muted', 'data-path': isDir ? null : full }),
                 h(
                   'td',
                   { class: 'actions' },
@@ -72,11 +106,32 @@ function mountDir(root: HTMLElement, dir: string): () => void {
                 ),
               );
             })
-          : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'Empty folder.'))]),
+          : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'Empty folder.'))]),
       );
+      void fillStats(files.slice(0, STAT_LIMIT).map((f) => dir + f));
     } catch (e) {
-      replace(list, h('tr', {}, h('td', { colspan: 3 }, message(e instanceof ApiError && e.status === 404 ? 'No such folder.' : `Could not list: ${errorText(e)}`, 'error'))));
+      replace(list, h('tr', {}, h('td', { colspan: 5 }, message(e instanceof ApiError && e.status === 404 ? 'No such folder.' : `Could not list: ${errorText(e)}`, 'error'))));
     }
+  };
+
+  // Sizes and times come from one stat per file, a few at a time, after the names are shown.
+  const fillStats = async (paths: string[]): Promise<void> => {
+    const queue = [...paths];
+    const worker = async (): Promise<void> => {
+      for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+        try {
+          const st = await getJson<{ size: number; mtimeMs?: number }>(`${fileUrl(p)}?stat=1`);
+          for (const cell of list.querySelectorAll<HTMLElement>('td[data-path]')) {
+            if (cell.dataset['path'] !== p) continue;
+            if (cell.classList.contains('size')) cell.textContent = formatBytes(st.size);
+            else if (st.mtimeMs !== undefined) cell.textContent = new Date(st.mtimeMs).toLocaleString();
+          }
+        } catch {
+          // A file deleted meanwhile keeps its placeholder; the next reload drops it.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
   };
 
   const remove = async (path: string): Promise<void> => {
@@ -112,7 +167,7 @@ function mountDir(root: HTMLElement, dir: string): () => void {
     crumbs(dir),
     h('h2', {}, dir ? dir : 'Files'),
     h('div', { class: 'toolbar' }, h('label', { class: 'button', for: 'upload-input' }, 'Upload files…'), input, status),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table files' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'icon' }, h('span', { class: 'sr-only' }, 'kind')), h('th', { scope: 'col' }, 'name'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'actions')))), list)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table files' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'icon' }, h('span', { class: 'sr-only' }, 'kind')), h('th', { scope: 'col' }, 'name'), h('th', { scope: 'col', class: 'size' }, 'size'), h('th', { scope: 'col' }, 'modified'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'actions')))), list)),
   );
   void load();
   return () => {};

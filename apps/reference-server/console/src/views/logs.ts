@@ -4,6 +4,7 @@
  */
 import { ApiError, getJson, query, readNdjson, request } from '../api.js';
 import { h, labelled, message, replace, select } from '../dom.js';
+import { listFolder } from './files.js';
 import { base64ToBytes, formatBytes, hexDump, utf8OrNull } from '../format.js';
 
 interface WireEvent {
@@ -21,22 +22,10 @@ function errorText(e: unknown): string {
 
 const logPath = (name: string): string => `/v1/logs/${encodeURIComponent(name)}`;
 
-/** Names of the logs: the server's list route when it has one, else the `logs/` folder through the files API. */
+/** Names of the logs: the folders under `logs/`, read through the files API (the logs routes have no list). */
 async function listLogs(): Promise<string[]> {
-  try {
-    const list = await getJson<unknown>('/v1/logs');
-    const arr = Array.isArray(list) ? list : ((list as { logs?: unknown[] }).logs ?? []);
-    return arr.map((x) => (typeof x === 'string' ? x : String((x as { name?: string }).name ?? ''))).filter(Boolean);
-  } catch (e) {
-    if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
-  }
-  try {
-    const names = await getJson<string[]>('/v1/files/logs/');
-    return names.filter((n) => n.endsWith('/')).map((n) => n.slice(0, -1));
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return [];
-    throw e;
-  }
+  const { folders } = await listFolder('logs/');
+  return folders.map((n) => n.slice(0, -1));
 }
 
 /** One event's payload in the chosen format (all of it text: rendered with textContent). */
@@ -111,7 +100,21 @@ export function mountLogs(root: HTMLElement, name: string | null): () => void {
   const loadStats = async (): Promise<void> => {
     try {
       stats = await getJson<Record<string, unknown>>(`${logPath(name)}/stats`);
-      replace(statsBox, ...Object.entries(stats).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));
+      const damaged = Array.isArray(stats['damaged']) ? stats['damaged'].length : 0;
+      const tiles: Array<[string, string]> = [
+        ['events', String(stats['events'] ?? '–')],
+        ['ids', stats['oldestEventId'] === undefined ? 'none' : `#${String(stats['oldestEventId'])} – #${String(stats['newestEventId'])}`],
+        ['next id', String(stats['nextId'] ?? '–')],
+        ['size', typeof stats['bytes'] === 'number' ? formatBytes(stats['bytes']) : '–'],
+        ['segments', String(stats['segments'] ?? '–')],
+        ['durability', String(stats['durability'] ?? '–')],
+        ['damaged records', String(damaged)],
+      ];
+      replace(
+        statsBox,
+        ...tiles.map(([k, v]) => h('div', { class: `tile${k === 'damaged records' && damaged > 0 ? ' bad' : ''}` }, h('dt', {}, k), h('dd', {}, v))),
+        h('details', { class: 'all-stats' }, h('summary', {}, 'All stats'), h('pre', {}, JSON.stringify(stats, null, 2))),
+      );
     } catch (e) {
       replace(statsBox, message(`Could not read stats: ${errorText(e)}`, 'error'));
     }
@@ -141,7 +144,7 @@ export function mountLogs(root: HTMLElement, name: string | null): () => void {
     }
   };
 
-  const first = (): number => statNumber('firstId', 'first', 'minId', 'oldestId') ?? 0;
+  const first = (): number => statNumber('oldestEventId', 'firstId') ?? 0;
   const next = (): number | null => statNumber('nextId', 'next') ?? (statNumber('lastId', 'last') !== null ? statNumber('lastId', 'last')! + 1 : null);
 
   const startTail = async (): Promise<void> => {
@@ -201,6 +204,9 @@ export function mountLogs(root: HTMLElement, name: string | null): () => void {
     h('h2', {}, name),
     h('section', { class: 'panel', 'aria-labelledby': 'stats-h' }, h('h3', { id: 'stats-h' }, 'Stats'), statsBox),
     h(
+      'div',
+      { class: 'log-grid' },
+      h(
       'section',
       { class: 'panel', 'aria-labelledby': 'events-h' },
       h('h3', { id: 'events-h' }, 'Events'),
@@ -216,8 +222,8 @@ export function mountLogs(root: HTMLElement, name: string | null): () => void {
       ),
       pageList,
     ),
-    h('section', { class: 'panel', 'aria-labelledby': 'tail-h' }, h('h3', { id: 'tail-h' }, 'Live tail'), h('div', { class: 'toolbar' }, tailButton, tailState), tailList),
-    h('section', { class: 'panel', 'aria-labelledby': 'append-h' }, h('h3', { id: 'append-h' }, 'Append'), appendBox, h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void append() }, 'Append event'))),
+    h('div', {}, h('section', { class: 'panel', 'aria-labelledby': 'tail-h' }, h('h3', { id: 'tail-h' }, 'Live tail'), h('div', { class: 'toolbar' }, tailButton, tailState), tailList), h('section', { class: 'panel', 'aria-labelledby': 'append-h' }, h('h3', { id: 'append-h' }, 'Append'), appendBox, h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void append() }, 'Append event')))),
+    ),
   );
   void loadStats().then(() => loadPage(first()));
   return () => cleanups.forEach((c) => c());

@@ -5,7 +5,7 @@
  */
 import { ApiError, getJson, query, request } from '../api.js';
 import { h, message, replace } from '../dom.js';
-import { formatNumber, formatWallTime } from '../format.js';
+import { count, formatWallTime } from '../format.js';
 import type { Settings } from '../settings.js';
 import { createHistogramChart, toBuckets, type HistogramStep } from './histogram-chart.js';
 import { createScalarChart, type RunSeries, type ScalarChart, type ScalarPoint } from './scalar-chart.js';
@@ -64,7 +64,7 @@ export function scalarCard(tag: string, runs: RunRef[], settings: Settings): Car
         );
         fullButton.hidden = !downsampled && !full;
         fullButton.textContent = full ? `Downsample (${MAX_POINTS} per run)` : 'Full resolution';
-        shell.status.textContent = downsampled ? `${formatNumber(shownPoints)} of ${formatNumber(totalPoints)} points shown (downsampled on the server, LTTB)` : `${formatNumber(totalPoints)} points`;
+        shell.status.textContent = downsampled ? `${count(shownPoints)} of ${count(totalPoints)} points shown (downsampled on the server, LTTB)` : `${count(totalPoints)} points`;
         if (chart) chart.update(series);
         else {
           chart = createScalarChart(tag, series, settings);
