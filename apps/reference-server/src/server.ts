@@ -94,6 +94,11 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
 
+  // Response schemas document the API (OpenAPI); answers are built to match them by the
+  // routes. Compiling a fast-json-stringify serializer per route and status costs seconds
+  // of start-up on a small machine for no gain here, so JSON.stringify serializes.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
   let closing = false;
   const check = options.token === undefined || options.token === '' ? undefined : bearerCheck(options.token);
   app.addHook('onRequest', async (request, reply) => {
@@ -105,9 +110,15 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
     if (check !== undefined && !(request.method === 'GET' && request.url === '/health') && request.routeOptions.config.public !== true) check(request.headers.authorization);
   });
 
+  // While stopping, every answer closes its connection, so keep-alive clients move on.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
+
   app.setErrorHandler((error, _request, reply) => {
     const { status, body, headers } = toHttpError(error, redact);
-    if (status >= 500) onError(error);
+    if (status >= 500 && status !== 503) onError(error);
     if (headers !== undefined) void reply.headers(headers);
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
@@ -128,6 +139,7 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
     },
   });
   await app.register(swagger, {
+    exposeHeadRoutes: true,
     openapi: {
       openapi: '3.0.3',
       info: { title: '@store reference server', version: VERSION, description: 'Files of a StorageBackend, event logs and TensorBoard runs over HTTP.' },
@@ -151,7 +163,14 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
       closed ??= (async () => {
         closing = true;
         shutdown.abort();
-        await app.close();
+        // Connections that finish their last request (or stream) during the stop become
+        // idle keep-alive connections; close them as they appear so the stop is not held.
+        const sweeper = setInterval(() => app.server.closeIdleConnections(), 25);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweeper);
+        }
         for (const hook of hooks) await hook();
         await resources.closeAll();
         // A backend given by the caller stays the caller's to close.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { parseKey, StorageError } from '@store/backend-core';
 import type { ImageEvent } from '@store/tfevents';
-import { accumulate } from '../accumulate.js';
+import { RunIndexCache, type Point } from '../accumulate.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import type { RouteFamily } from './family.js';
@@ -24,12 +24,11 @@ async function runDirectory(ctx: ServerContext, run: string): Promise<string> {
   return dir;
 }
 
-async function imageSeries(ctx: ServerContext, request: FastifyRequest) {
+async function imageSeries(ctx: ServerContext, cache: RunIndexCache, request: FastifyRequest): Promise<Array<Point<ImageEvent>>> {
   const { run, tag } = request.query as { run: string; tag: string };
-  const all = await accumulate(await runDirectory(ctx, run), (e) => (e.kind === 'image' && e.tag === tag ? { tag, value: e as ImageEvent } : undefined));
-  const points = all.get(tag);
+  const points = (await cache.get(await runDirectory(ctx, run))).series.get(RunIndexCache.seriesKey('image', tag));
   if (points === undefined) throw new StorageError('ENOENT', `run '${run}' has no image tag '${tag}'`, { field: 'tag' });
-  return points;
+  return points as Array<Point<ImageEvent>>;
 }
 
 function contentType(bytes: Uint8Array): string {
@@ -54,6 +53,8 @@ const images: RouteFamily = {
   name: 'images',
   prefix: '/v1/images',
   async plugin(app, { ctx }) {
+    // Its own index cache (same reading rules as /v1/scalars: TensorBoard's purge on restart).
+    const cache = new RunIndexCache(8);
     app.get(
       '/',
       {
@@ -74,7 +75,7 @@ const images: RouteFamily = {
           },
         },
       },
-      async (request) => (await imageSeries(ctx, request)).map((p) => ({ step: p.step, wallTime: p.wallTime, width: p.value.width, height: p.value.height, colorspace: p.value.colorspace, count: p.value.images.length })),
+      async (request) => (await imageSeries(ctx, cache, request)).map((p) => ({ step: p.step, wallTime: p.wallTime, width: p.value.width, height: p.value.height, colorspace: p.value.colorspace, count: p.value.images.length })),
     );
 
     app.get(
@@ -89,7 +90,7 @@ const images: RouteFamily = {
       },
       async (request, reply) => {
         const { index, image } = request.query as { index: number; image: number };
-        const value = (await imageSeries(ctx, request))[index]?.value;
+        const value = (await imageSeries(ctx, cache, request))[index]?.value;
         const bytes = value?.images[image];
         if (bytes === undefined) throw new StorageError('ENOENT', `no image ${image} at index ${index}`, { field: 'index' });
         return reply.type(contentType(bytes)).header('x-content-type-options', 'nosniff').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StorageError } from '@store/backend-core';
-import { EventLog } from '@store/eventlog';
+import type { EventLog } from '@store/eventlog';
 import type { ServerContext } from '../context.js';
 import { HttpError, limitError } from '../http-error.js';
 import { checkName } from '../key.js';
@@ -28,7 +28,8 @@ async function leaseLog(ctx: ServerContext, name: string, create: boolean): Prom
     if (st === undefined || !st.isDirectory()) throw new StorageError('ENOENT', `no event log named '${name}'`, { path: `logs/${name}` });
   }
   // 'batch': an append is answered once an fdatasync covering it completed (group commit).
-  return ctx.resources.acquire(key, () => EventLog.open(dir, { durability: 'batch' }));
+  // Loaded on first use, like every package behind a route family, to keep start-up short.
+  return ctx.resources.acquire(key, async () => (await import('@store/eventlog')).EventLog.open(dir, { durability: 'batch' }));
 }
 
 /** The events of a request body: one raw event, a JSON array of base64 strings, or NDJSON lines. */

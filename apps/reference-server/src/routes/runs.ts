@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { parseKey, StorageError } from '@store/backend-core';
-import { listRuns, SummaryWriter, type TfEvent } from '@store/tfevents';
+import type { SummaryWriter } from '@store/tfevents';
 import type { ServerContext } from '../context.js';
 import { HttpError, limitError } from '../http-error.js';
-import { accumulate, tagKinds } from '../accumulate.js';
+import { RunIndexCache, tfevents, type SeriesKind } from '../accumulate.js';
 import type { RouteFamily } from './family.js';
 import { errorResponses } from './schemas.js';
 import { downsampleScalars, maxPointsSchema } from '../lttb.js';
@@ -46,17 +46,10 @@ async function existingRun(ctx: ServerContext, run: string): Promise<string> {
   return dir;
 }
 
-type Kind = 'scalar' | 'histogram' | 'text';
-
-async function series<T>(ctx: ServerContext, request: FastifyRequest, pick: (e: TfEvent) => T | undefined, kind: Kind) {
+async function series(ctx: ServerContext, cache: RunIndexCache, request: FastifyRequest, kind: SeriesKind) {
   const { run, tag } = request.query as { run: string; tag: string };
   const dir = await existingRun(ctx, run);
-  const all = await accumulate(dir, (e) => {
-    if (!('tag' in e) || e.tag !== tag) return undefined;
-    const value = pick(e);
-    return value === undefined ? undefined : { tag, value };
-  });
-  const points = all.get(tag);
+  const points = (await cache.get(dir)).series.get(RunIndexCache.seriesKey(kind, tag));
   if (points === undefined) throw new StorageError('ENOENT', `run '${run}' has no ${kind} tag '${tag}'`, { field: 'tag' });
   return points;
 }
@@ -65,7 +58,7 @@ async function series<T>(ctx: ServerContext, request: FastifyRequest, pick: (e: 
 function leaseWriter(ctx: ServerContext, run: string) {
   const dir = runDir(ctx, run);
   // Events reach the file on the flush each POST awaits; the writer's own timer never needs to.
-  return ctx.resources.acquire(`run:${path.relative(ctx.logdir, dir) || '.'}`, async () => new SummaryWriter({ logDir: dir, maxQueue: 1_000_000, flushMs: 3_600_000 }));
+  return ctx.resources.acquire(`run:${path.relative(ctx.logdir, dir) || '.'}`, async () => new (await tfevents()).SummaryWriter({ logDir: dir, maxQueue: 1_000_000, flushMs: 3_600_000 }));
 }
 
 const finite = { type: 'number' } as const;
@@ -81,6 +74,10 @@ const runs: RouteFamily = {
   name: 'runs',
   prefix: '/v1',
   async plugin(app, { ctx }) {
+    const cache = new RunIndexCache();
+    // A logdir inside the data directory belongs to these routes, not to the files routes.
+    const inside = path.relative(ctx.dataDir, ctx.logdir);
+    if (inside !== '' && !inside.startsWith('..') && !path.isAbsolute(inside)) ctx.reserveDirectory(inside.split(path.sep)[0]!);
     const checkBatch = async (request: FastifyRequest): Promise<void> => {
       if (Array.isArray(request.body) && request.body.length > ctx.limits.maxBatchEvents) {
         throw limitError(400, 'maxBatchEvents', `batch of ${request.body.length} values is larger than ${ctx.limits.maxBatchEvents}`);
@@ -105,9 +102,9 @@ const runs: RouteFamily = {
       async () => {
         const exists = await stat(ctx.logdir).catch(() => undefined);
         if (exists === undefined) return [];
-        const names = await listRuns(ctx.logdir);
+        const names = await (await tfevents()).listRuns(ctx.logdir);
         const out = [];
-        for (const run of names) out.push({ run, tags: await tagKinds(path.join(ctx.logdir, run)) });
+        for (const run of names) out.push({ run, tags: Object.fromEntries((await cache.get(path.join(ctx.logdir, run))).kinds) });
         return out;
       },
     );
@@ -124,7 +121,7 @@ const runs: RouteFamily = {
       },
       async (request, reply) =>
         downsampleScalars(
-          (await series(ctx, request, (e) => (e.kind === 'scalar' ? e.value : undefined), 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value })),
+          (await series(ctx, cache, request, 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value as number })),
           (request.query as { maxPoints?: number }).maxPoints,
           (name, value) => void reply.header(name, value),
         ),
@@ -140,7 +137,7 @@ const runs: RouteFamily = {
           response: { 200: point({ histogram: { type: 'object', additionalProperties: true } }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, request, (e) => (e.kind === 'histogram' ? e.histogram : undefined), 'histogram')).map((p) => ({ step: p.step, wallTime: p.wallTime, histogram: p.value })),
+      async (request) => (await series(ctx, cache, request, 'histogram')).map((p) => ({ step: p.step, wallTime: p.wallTime, histogram: p.value })),
     );
 
     app.get(
@@ -153,7 +150,7 @@ const runs: RouteFamily = {
           response: { 200: point({ text: { type: 'string' } }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, request, (e) => (e.kind === 'text' ? e.text : undefined), 'text')).map((p) => ({ step: p.step, wallTime: p.wallTime, text: p.value })),
+      async (request) => (await series(ctx, cache, request, 'text')).map((p) => ({ step: p.step, wallTime: p.wallTime, text: p.value })),
     );
 
     const okResponse = { 200: { type: 'object', properties: { run: { type: 'string' }, count: { type: 'integer' } } }, ...errorResponses };
