@@ -167,7 +167,7 @@ function mountDir(root: HTMLElement, dir: string): () => void {
     crumbs(dir),
     h('h2', {}, dir ? dir : 'Files'),
     h('div', { class: 'toolbar' }, h('label', { class: 'button', for: 'upload-input' }, 'Upload files…'), input, status),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table files' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'icon' }, h('span', { class: 'sr-only' }, 'kind')), h('th', { scope: 'col' }, 'name'), h('th', { scope: 'col', class: 'size' }, 'size'), h('th', { scope: 'col' }, 'modified'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'actions')))), list)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table files' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'icon' }, h('span', { class: 'sr-only' }, 'kind')), h('th', { scope: 'col' }, 'name'), h('th', { scope: 'col', class: 'size' }, 'size'), h('th', { scope: 'col', class: 'mtime' }, 'modified'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'actions')))), list)),
   );
   void load();
   return () => {};

@@ -153,9 +153,10 @@ export function mountLogs(root: HTMLElement, name: string | null): () => void {
     tailState.textContent = 'following…';
     await loadStats();
     const start = next() ?? (pageEvents.length ? Number(pageEvents.at(-1)!.id) + 1 : 0);
+    // The server may hold the response head until the first event: say so before waiting.
+    tailState.textContent = `following from #${start}`;
     try {
       const res = await request(`${logPath(name)}/events${query({ from: start, follow: 1 })}`, { signal: tail.signal });
-      tailState.textContent = `following from #${start}`;
       await readNdjson<WireEvent>(res, (e) => {
         tailList.append(eventRow(e, format));
         while (tailList.childElementCount > TAIL_KEEP) tailList.firstElementChild!.remove();
