@@ -119,8 +119,8 @@ describe('SIGKILL under load', () => {
       stop = true;
       await load;
     }
-    running.child.kill('SIGTERM');
-    expect((await running.exited).code).toBe(0);
+    running!.child.kill('SIGTERM');
+    expect((await running!.exited).code).toBe(0);
     running = undefined;
     expect(events.size).toBeGreaterThan(0);
     expect([...keys.values()].some((k) => k.acked > 0)).toBe(true);
