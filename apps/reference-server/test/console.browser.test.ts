@@ -76,9 +76,14 @@ async function shownCard(page: Page, tag: string): Promise<Locator> {
 }
 
 /** Waits until the first match's text equals (or matches) `want`. */
+/** expect.poll with room for a loaded machine (vitest's default is one second). */
+function poll<T>(fn: () => Promise<T> | T, options: { timeout?: number; interval?: number } = {}) {
+  return expect.poll(fn, { timeout: 30_000, interval: 100, ...options });
+}
+
 function hasText(l: Locator, want: string | RegExp, timeout = 30_000): Promise<void> {
   const read = () => l.first().textContent({ timeout: 1000 }).catch(() => null);
-  return want instanceof RegExp ? expect.poll(read, { timeout }).toMatch(want) : expect.poll(read, { timeout }).toBe(want);
+  return want instanceof RegExp ? poll(read, { timeout }).toMatch(want) : poll(read, { timeout }).toBe(want);
 }
 
 function visible(l: Locator, timeout = 30_000): Promise<void> {
@@ -86,7 +91,7 @@ function visible(l: Locator, timeout = 30_000): Promise<void> {
 }
 
 function hasCount(l: Locator, n: number): Promise<void> {
-  return expect.poll(() => l.count()).toBe(n);
+  return poll(() => l.count()).toBe(n);
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -169,7 +174,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${main.url}/#/runs`);
-    await expect.poll(() => page.getByRole('checkbox', { name: 'train/a' }).count()).toBe(1);
+    await poll(() => page.getByRole('checkbox', { name: 'train/a' }).count()).toBe(1);
     expect(requests.filter((r) => !r.startsWith(main.url))).toEqual([]);
   });
 
@@ -180,24 +185,24 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await smoothing.fill('0');
     await smoothing.press('Tab');
     const loss = card(page, 'loss');
-    await expect.poll(async () => (await legend(loss)).length).toBe(3); // x + train/a + train/b
+    await poll(async () => (await legend(loss)).length).toBe(3); // x + train/a + train/b
     expect((await legend(loss)).slice(1).map(([label]) => label)).toEqual(['train/a', 'train/b']);
     const chart = loss.locator('.chart');
     await chart.focus();
     await chart.press('Home');
-    await expect.poll(() => legend(loss)).toEqual([
+    await poll(() => legend(loss)).toEqual([
       ['step', '0'],
       ['train/a', '0'],
       ['train/b', '10'],
     ]);
     for (let i = 0; i < 3; i++) await chart.press('ArrowRight');
-    await expect.poll(() => legend(loss)).toEqual([
+    await poll(() => legend(loss)).toEqual([
       ['step', '3'],
       ['train/a', '1.5'],
       ['train/b', '7'],
     ]);
     await chart.press('End');
-    await expect.poll(() => legend(loss)).toEqual([
+    await poll(() => legend(loss)).toEqual([
       ['step', '9'],
       ['train/a', '4.5'],
       ['train/b', '1'],
@@ -208,41 +213,59 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await smoothing.fill('0.6');
     await smoothing.press('Tab');
     const ema = card(page, 'ema');
-    await expect.poll(async () => (await legend(ema)).length).toBe(3); // x + raw + smoothed
+    await poll(async () => (await legend(ema)).length).toBe(3); // x + raw + smoothed
     const emaChart = ema.locator('.chart');
     await emaChart.focus();
     await emaChart.press('Home');
     await emaChart.press('ArrowRight');
-    await expect.poll(() => legend(ema)).toEqual([
+    await poll(() => legend(ema)).toEqual([
       ['step', '1'],
       ['smooth (raw)', '0.5'],
       ['smooth', '0.6875'],
     ]);
     await emaChart.press('ArrowRight');
     const third = ((0.5 * 0.4 + 0.4 * 1 * 0.6) * 0.6 + 0) / (1 - Math.pow(0.6, 3));
-    await expect.poll(async () => (await legend(ema))[2]).toEqual(['smooth', String(Number(third.toPrecision(6)))]);
-    await expect.poll(async () => (await legend(card(page, 'loss'))).length).toBe(5); // 2 runs × (raw + smoothed)
+    await poll(async () => (await legend(ema))[2]).toEqual(['smooth', String(Number(third.toPrecision(6)))]);
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(5); // 2 runs × (raw + smoothed)
     await shot(page, 'runs-scalars-1280');
 
     // The other x axes and log y redraw the same series.
     await page.getByRole('combobox', { name: 'X axis' }).selectOption('relative');
-    await expect.poll(async () => (await legend(card(page, 'loss')))[0]?.[0]).toBe('relative');
+    await poll(async () => (await legend(card(page, 'loss')))[0]?.[0]).toBe('relative');
     await page.getByRole('combobox', { name: 'X axis' }).selectOption('wall');
-    await expect.poll(async () => (await legend(card(page, 'loss')))[0]?.[0]).toBe('wall time');
+    await poll(async () => (await legend(card(page, 'loss')))[0]?.[0]).toBe('wall time');
     await page.getByRole('checkbox', { name: 'Log y' }).check();
-    await expect.poll(async () => (await legend(card(page, 'loss'))).length).toBe(5);
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(5);
     await page.getByRole('checkbox', { name: 'Log y' }).uncheck();
     await page.getByRole('combobox', { name: 'X axis' }).selectOption('step');
     await smoothing.fill('0');
     await smoothing.press('Tab');
   });
 
+  it.skipIf(!hasFixtures)('runs: fixture training curves from three writers overlay and smooth (the README screenshot)', async () => {
+    await page.goto(`${main.url}/#/runs`);
+    await page.getByRole('searchbox', { name: 'Filter tags' }).fill('^(Metrics/(Loss|Accuracy)|epoch_(loss|acc))$');
+    const smoothing = page.getByRole('spinbutton', { name: 'Smoothing value' });
+    await smoothing.fill('0.8');
+    await smoothing.press('Tab');
+    for (const tag of ['Metrics/Loss', 'Metrics/Accuracy', 'epoch_loss', 'epoch_acc']) {
+      const c = await shownCard(page, tag);
+      await poll(async () => (await legend(c)).length).toBe(3); // x, raw, smoothed: one run each
+    }
+    await hasText(card(page, 'Metrics/Loss').locator('.card-status'), '200 points');
+    await page.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
+    await shot(page, 'runs-overview-1280');
+    await smoothing.fill('0');
+    await smoothing.press('Tab');
+  });
+
   it('runs: auto-refresh shows a point logged after the page loaded', async () => {
+    await page.getByRole('searchbox', { name: 'Filter tags' }).fill('^loss$');
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
     await page.getByRole('checkbox', { name: 'Auto-refresh' }).check();
     await api(main.url, 'POST', '/v1/scalars?run=train/a', [{ tag: 'loss', step: 10, value: 42 }]);
     const loss = card(page, 'loss');
-    await expect
-      .poll(
+    await poll(
         async () => {
           await loss.locator('.chart').press('End');
           return legend(loss);
@@ -267,7 +290,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     const chart = wave.locator('.chart');
     await chart.focus();
     await chart.press('End');
-    await expect.poll(() => legend(wave)).toEqual([
+    await poll(() => legend(wave)).toEqual([
       ['step', '4999'],
       ['mid', String(Number(Math.fround(Math.sin(4999 / 50)).toPrecision(6)))],
     ]);
@@ -277,7 +300,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await page.getByRole('searchbox', { name: 'Filter tags' }).fill('onerror');
     const xss = card(page, XSS);
     await hasText(xss.locator('h3'), XSS);
-    await expect.poll(async () => (await legend(xss)).length).toBe(2);
+    await poll(async () => (await legend(xss)).length).toBe(2);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(jsDialogs).toEqual([]);
   });
@@ -301,13 +324,13 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await page.getByRole('button', { name: /^Images/ }).click();
     const sample = await shownCard(page, 'sample');
     await hasText(sample.locator('.readout'), /^step 2 · 4×3 · /);
-    await expect.poll(() => sample.locator('img').evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth; })).toBe(4);
+    await poll(() => sample.locator('img').evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth; })).toBe(4);
     await sample.getByRole('slider').focus();
     await sample.getByRole('slider').press('Home');
     await hasText(sample.locator('.readout'), /^step 0 · 4×3 · /);
     if (hasFixtures) {
       const noise = await shownCard(page, 'Debug_Images/Random_Noise');
-      await expect.poll(() => noise.locator('img').evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth; })).toBe(100);
+      await poll(() => noise.locator('img').evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth; })).toBe(100);
     }
     await shot(page, 'runs-images-1280');
   });
@@ -381,7 +404,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await page.goto(`${main.url}/#/runs`);
     await visible(page.getByRole('checkbox', { name: 'train/a' }));
     await page.getByRole('searchbox', { name: 'Filter tags' }).fill('^loss$');
-    await expect.poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
     await page.locator('body').focus();
     const seen: string[] = [];
     for (let i = 0; i < 60; i++) {
@@ -408,9 +431,9 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     const box = page.getByRole('checkbox', { name: 'train/b' });
     await box.focus();
     await page.keyboard.press('Space');
-    await expect.poll(async () => (await legend(card(page, 'loss'))).length).toBe(2);
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(2);
     await page.keyboard.press('Space');
-    await expect.poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
     // Links work from the keyboard.
     await page.getByRole('link', { name: 'Event logs' }).focus();
     await page.keyboard.press('Enter');
@@ -422,7 +445,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     const noOverflow = () => page.evaluate('document.documentElement.scrollWidth <= window.innerWidth');
     await page.goto(`${main.url}/#/runs`);
     await page.getByRole('searchbox', { name: 'Filter tags' }).fill('^loss$');
-    await expect.poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
+    await poll(async () => (await legend(card(page, 'loss'))).length).toBe(3);
     expect(await noOverflow()).toBe(true);
     const box = await card(page, 'loss').boundingBox();
     expect(box!.width).toBeLessThanOrEqual(390);
@@ -460,11 +483,11 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await tab.getByRole('dialog', { name: 'Token' }).getByRole('button', { name: 'Use token' }).click();
     const signal = card(tab, 'signal');
     await hasText(signal.locator('.card-status'), '2,000 of 1,000,000 points shown (downsampled on the server, LTTB)', 60_000);
-    await expect.poll(async () => (await legend(signal)).length).toBe(3); // x, raw, smoothed (default smoothing 0.6)
+    await poll(async () => (await legend(signal)).length).toBe(3); // x, raw, smoothed (default smoothing 0.6)
     const chart = signal.locator('.chart');
     await chart.focus();
     await chart.press('End');
-    await expect.poll(async () => (await legend(signal)).slice(0, 2)).toEqual([
+    await poll(async () => (await legend(signal)).slice(0, 2)).toEqual([
       ['step', String(BIG - 1)],
       ['big (raw)', String(Number(bigValues[BIG - 1]!.toPrecision(6)))],
     ]);
