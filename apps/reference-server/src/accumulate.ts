@@ -13,7 +13,7 @@ export interface Point<T = unknown> {
 }
 
 /** The kinds whose series the API serves. */
-export type SeriesKind = 'scalar' | 'histogram' | 'text';
+export type SeriesKind = 'scalar' | 'histogram' | 'text' | 'image';
 
 /** What one pass over a run yields: every tag's kind, and the series of the served kinds. */
 export interface RunIndex {
@@ -33,6 +33,8 @@ function valueOf(e: TfEvent): { kind: SeriesKind; value: unknown } | undefined {
       return { kind: 'histogram', value: e.histogram };
     case 'text':
       return { kind: 'text', value: e.text };
+    case 'image':
+      return { kind: 'image', value: e };
     default:
       return undefined;
   }

@@ -107,7 +107,7 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
     if (Buffer.byteLength(request.raw.url ?? '', 'utf8') > limits.maxUrlBytes) {
       throw limitError(414, 'maxUrlBytes', `request target is longer than ${limits.maxUrlBytes} bytes`);
     }
-    if (check !== undefined && !(request.method === 'GET' && request.url === '/health')) check(request.headers.authorization);
+    if (check !== undefined && !(request.method === 'GET' && request.url === '/health') && request.routeOptions.config.public !== true) check(request.headers.authorization);
   });
 
   // While stopping, every answer closes its connection, so keep-alive clients move on.

@@ -46,8 +46,10 @@
  * path in a response. Auth, the URL limit and the body limit are applied for you.
  */
 import type { RouteFamily } from './family.js';
+import consoleRoutes from './console.js';
 import files from './files.js';
 import health from './health.js';
+import images from './images.js';
 import logs from './logs.js';
 import openapi from './openapi.js';
 import runs from './runs.js';
@@ -60,4 +62,6 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   files,
   logs,
   runs,
+  images,
+  consoleRoutes,
 ];

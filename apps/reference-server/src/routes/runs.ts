@@ -8,6 +8,7 @@ import { HttpError, limitError } from '../http-error.js';
 import { RunIndexCache, tfevents, type SeriesKind } from '../accumulate.js';
 import type { RouteFamily } from './family.js';
 import { errorResponses } from './schemas.js';
+import { downsampleScalars, maxPointsSchema } from '../lttb.js';
 
 const runQuery = {
   type: 'object',
@@ -114,11 +115,16 @@ const runs: RouteFamily = {
         schema: {
           tags: ['runs'],
           summary: "A scalar series as TensorBoard's data provider serves it (float32 values widened exactly)",
-          querystring: seriesQuery,
+          querystring: { ...seriesQuery, properties: { ...seriesQuery.properties, maxPoints: maxPointsSchema } },
           response: { 200: point({ value: finite }), ...errorResponses },
         },
       },
-      async (request) => (await series(ctx, cache, request, 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value })),
+      async (request, reply) =>
+        downsampleScalars(
+          (await series(ctx, cache, request, 'scalar')).map((p) => ({ step: p.step, wallTime: p.wallTime, value: p.value as number })),
+          (request.query as { maxPoints?: number }).maxPoints,
+          (name, value) => void reply.header(name, value),
+        ),
     );
 
     app.get(
