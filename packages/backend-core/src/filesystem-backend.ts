@@ -63,6 +63,7 @@ const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   recursiveList: true,
   rename: true,
   persistent: true,
+  crashSafe: true,
 });
 
 /**

@@ -59,7 +59,9 @@ export function isInside(root: string, real: string): boolean {
  */
 export function misplacedDescriptor(fd: number, root: string, expected: string): string | undefined {
   const actual = pathOfDescriptor(fd);
-  if (actual !== undefined) return actual === expected && isInside(root, actual) ? undefined : actual;
+  // A file replaced (renamed over) or deleted after we opened it reads as "<path> (deleted)":
+  // still the file we opened at `expected`, which is what matters here.
+  if (actual !== undefined) return (actual === expected || actual === `${expected} (deleted)`) && isInside(root, expected) ? undefined : actual;
   try {
     const opened = fstatSync(fd);
     const real = realpathSync.native(expected);

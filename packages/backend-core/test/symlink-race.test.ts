@@ -97,3 +97,21 @@ describe('a directory swapped for a symlink to outside while a call runs', () =>
     }
   });
 });
+
+test('a file replaced by a rename after it was opened is still read (not taken for an escape)', async () => {
+  const backend = new FilesystemBackend(root, { durability: 'none' });
+  await backend.writeFile('hot', new Uint8Array(100_000).fill(1));
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; i < 300; i++) await backend.writeFile('hot', new Uint8Array(100_000 + (i % 7)).fill(i & 0xff));
+    writing = false;
+  })();
+  let reads = 0;
+  while (writing) {
+    const results = await Promise.allSettled([backend.readFile('hot'), backend.readRange('hot', 0, 10)]);
+    for (const r of results) expect(r.status === 'fulfilled' ? 'ok' : codeOf(r.reason)).toBe('ok');
+    reads++;
+  }
+  await writer;
+  expect(reads).toBeGreaterThan(0);
+});
