@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { identify, prng, versionBytes } from '../content.js';
 import { check, checkEqual } from '../expect.js';
 
@@ -26,20 +27,20 @@ export const crashCases: ConformanceCase[] = [
     title: 'a writer killed with SIGKILL leaves every file at an old or a new version',
     contract:
       'A writer process killed mid-write leaves every file holding exactly an old or a new version, and no temp file is listed; the backend keeps working.',
-    requires: ['persistent'],
+    requires: ['crashSafe'],
     needsModule: true,
-    async run({ reopen, location, target, signal }) {
+    async run({ reopen, location, workDir, target, signal }) {
       const names = Array.from({ length: FILES }, (_, i) => `file-${i}`);
-      const setup = await reopen();
-      for (let i = 0; i < FILES; i++) await setup.writeFile(`crash/file-${i}`, versionBytes(i, 0, 4096));
-      await setup.close?.();
+      const setup = await given('open a second backend', () => reopen());
+      for (let i = 0; i < FILES; i++) await given(`writeFile('crash/file-${i}')`, () => setup.writeFile(`crash/file-${i}`, versionBytes(i, 0, 4096)));
+      await given('close()', async () => setup.close?.());
       // Versions confirmed (D) and started (W) per file, across all rounds.
       const done = new Map<number, number>(names.map((_, i) => [i, 0]));
       const started = new Map<number, number>(names.map((_, i) => [i, 0]));
       let version = 0;
       const runSeed = seed();
       const random = prng(runSeed);
-      const log = `${location}.crash-log`;
+      const log = path.join(workDir, 'crash-log');
       try {
         for (let round = 0; round < rounds(); round++) {
           signal.throwIfAborted();
