@@ -46,7 +46,7 @@ export const crashCases: ConformanceCase[] = [
           signal.throwIfAborted();
           const firstVersion = version;
           await rm(log, { force: true });
-          const args = { module: target.module!, location, files: FILES, workers: 4, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion, log };
+          const args = { module: target.module!, location, files: FILES, workers: FILES, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion, log };
           await runAndKill(args, 20 + Math.floor(random() * 250), signal);
           for (const line of (await readFile(log, 'utf8').catch(() => '')).split('\n')) {
             const [kind, file, v] = line.split(' ');
