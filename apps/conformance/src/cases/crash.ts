@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,17 +85,45 @@ export const crashCases: ConformanceCase[] = [
 ];
 
 /** Starts the writer, waits `delayMs` after it is ready, and kills it. */
-function runAndKill(args: object, delayMs: number, signal: AbortSignal): Promise<void> {
+function readLog(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+function runAndKill(args: { log: string; files: number }, delayMs: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timer: NodeJS.Timeout | undefined;
     const kill = (): boolean => child.kill('SIGKILL');
-    signal.addEventListener('abort', kill, { once: true });
+    // After the random delay, wait (up to 5 s) until the writer is in its stride — as many
+    // writes confirmed as there are files — and at least half the files have a write in
+    // flight (logged W, no D yet), so the kill lands inside writes rather than before the
+    // first one or between them, even when the machine is busy and the child slow.
+    let until = 0;
+    const killMidWrite = (): void => {
+      if (until === 0) until = performance.now() + 5_000;
+      const open = new Map<string, number>();
+      let confirmed = 0;
+      for (const line of readLog(args.log)) {
+        const [kind, file] = line.split(' ');
+        if (kind === 'W') open.set(file!, (open.get(file!) ?? 0) + 1);
+        if (kind === 'D') {
+          open.set(file!, (open.get(file!) ?? 0) - 1);
+          confirmed++;
+        }
+      }
+      const inFlight = [...open.values()].filter((n) => n > 0).length;
+      if ((confirmed >= args.files && inFlight * 2 >= args.files) || performance.now() >= until) kill();
+      else timer = setTimeout(killMidWrite, 1);
+    };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(kill, delayMs);
+      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(killMidWrite, delayMs);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     const guard = setTimeout(kill, 30_000);
