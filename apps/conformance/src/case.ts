@@ -18,10 +18,19 @@ export interface CaseContext {
   backend: StorageBackend;
   /** This case's directory. */
   location: string;
+  /**
+   * A scratch directory beside `location` (not inside it), owned by the case and removed
+   * with it: files the case itself needs outside the backend's reach (a crash log, a
+   * directory a symlink points to) go here, never loose in the OS temp directory.
+   */
+  workDir: string;
+  /** Milliseconds this case may still run before its time limit; adaptive cases size their windows by it. */
+  timeLeftMs(): number;
   /** Opens another backend over the same location (a "reopen", or a second client). */
   reopen(): Promise<StorageBackend>;
   target: ConformanceTarget;
-  capabilities: BackendCapabilities;
+  capabilities: Required<BackendCapabilities>;
+  /** Aborted at the time limit or when the run is cancelled; loops in a case check it. */
   signal: AbortSignal;
 }
 
@@ -38,7 +47,11 @@ export interface ConformanceCase {
   run(ctx: CaseContext): Promise<void>;
 }
 
-export type CaseStatus = 'passed' | 'failed' | 'skipped';
+/**
+ * `inconclusive`: the case ran but could not observe what it checks (e.g. readers never
+ * overlapped a write), so it proves neither pass nor fail. Not a failure; reported apart.
+ */
+export type CaseStatus = 'passed' | 'failed' | 'skipped' | 'inconclusive';
 
 export interface CaseResult {
   id: string;
@@ -46,8 +59,10 @@ export interface CaseResult {
   contract: string;
   status: CaseStatus;
   durationMs: number;
-  /** Why it failed or was skipped. */
+  /** Why it failed, was skipped or was inconclusive. */
   reason?: string;
+  /** Set when the case failed while preparing (a setup call failed), not at its own check. */
+  phase?: 'setup';
 }
 
 /** A failed expectation inside a case; its message becomes the case's reason. */
@@ -58,4 +73,30 @@ export class ConformanceFailure extends Error {
 /** Thrown by a case that finds at run time it has nothing to check (e.g. no `close()`). */
 export class CaseSkipped extends Error {
   override name = 'CaseSkipped';
+}
+
+/** Thrown by a case that ran but could not observe what it checks; becomes status `inconclusive`. */
+export class CaseInconclusive extends Error {
+  override name = 'CaseInconclusive';
+}
+
+/**
+ * A call the case needed in order to set up its check failed (e.g. `createDirectory`
+ * before checking that reading a directory is `EISDIR`). Reported as
+ * `setup failed: <call>: <error>`, so the failure is not mistaken for the case's own check.
+ */
+export class SetupFailure extends Error {
+  override name = 'SetupFailure';
+  constructor(call: string, error: unknown) {
+    super(`setup failed: ${call}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Runs a setup call; its failure becomes a SetupFailure naming the call. */
+export async function given<T>(call: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new SetupFailure(call, error);
+  }
 }

@@ -1,11 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { constants, readFileSync, statSync } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StorageBackend } from '@store/backend-core';
 import type { ConformanceTarget } from './case.js';
 import { formatJUnit, formatJson, formatResultLine, formatSummaryLine, summarize } from './report.js';
-import { runConformance, selectCases } from './runner.js';
+import { runConformance, selectCases, unknownIds } from './runner.js';
 
 const USAGE = `Usage: store-conformance (--module FILE | --backend fs|memory | --url URL) [options]
 
@@ -18,117 +19,183 @@ Target (one of):
                      under its own key prefix conformance-<time>-<pid>/<case dir>
 
 Options:
+  --name NAME        the target's name in reports (default: the module path or backend name)
   --location DIR     where case directories are made (default: the OS temp directory)
   --token TOKEN      bearer token for --url (env STORE_TOKEN)
   --only IDS         comma-separated case ids or prefixes, e.g. SB-PATH,SB-CRASH-01
-  --json             print the report as JSON instead of text
+  --json             print the report (or --list) as JSON instead of text
   --junit FILE       also write a JUnit XML report to FILE
   --timeout MS       per-case time limit (default 120000)
   --keep             keep case directories (for debugging)
   --list             list the cases and exit
   -h, --help         show this help
+  --version          print the version
 
-Exit status: 0 when no case failed, 1 when any failed, 2 on a usage error.`;
+Exit status: 0 when no case failed (inconclusive cases do not fail a run), 1 when any
+failed, 2 on a usage error.`;
 
 const BUILTIN: Record<string, string> = {
   fs: fileURLToPath(new URL('./targets/filesystem.js', import.meta.url)),
   memory: fileURLToPath(new URL('./targets/memory.js', import.meta.url)),
 };
 
-export async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        module: { type: 'string' },
-        backend: { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        location: { type: 'string' },
-        only: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        junit: { type: 'string' },
-        timeout: { type: 'string' },
-        keep: { type: 'boolean', default: false },
-        list: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const only = values.only?.split(',').map((s) => s.trim());
-  if (values.list) {
-    for (const c of selectCases({ only })) console.log(`${c.id.padEnd(13)} ${c.title}\n              ${c.contract}`);
-    return 0;
-  }
-  if (selectCases({ only }).length === 0) {
-    console.error(`--only ${values.only} matches no case; see --list`);
-    return 2;
-  }
-  const chosen = [values.module, values.backend, values.url].filter((v) => v !== undefined);
-  if (chosen.length !== 1) {
-    console.error(`Give exactly one of --module, --backend or --url.\n\n${USAGE}`);
-    return 2;
-  }
+/** A bad command line: one line on stderr, then the usage, exit 2. */
+class UsageError extends Error {}
+
+const OPTIONS = {
+  module: { type: 'string' },
+  backend: { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  name: { type: 'string' },
+  location: { type: 'string' },
+  only: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  junit: { type: 'string' },
+  timeout: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  list: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
+
+/**
+ * The one place where options become the backend under test. Each target source is one
+ * entry: a new source (e.g. a server URL) adds its option to OPTIONS and USAGE and one
+ * branch here returning a ConformanceTarget; nothing else in the CLI knows about sources.
+ */
+async function targetFromOptions(values: Values): Promise<ConformanceTarget> {
+  const sources = (['module', 'backend', 'url'] as const).filter((k) => values[k] !== undefined);
+  if (sources.length !== 1) throw new UsageError('Give exactly one of --module, --backend or --url.');
   let modulePath: string;
+  let defaultName: string;
   if (values.url !== undefined) {
     const problem = httpTargetProblem(values.url);
-    if (problem !== undefined) {
-      console.error(`${problem}\n\n${USAGE}`);
-      return 2;
-    }
+    if (problem !== undefined) throw new UsageError(problem);
     // The http target (and the crash case's child process) reads these.
     process.env.STORE_CONFORMANCE_URL = values.url;
     process.env.STORE_CONFORMANCE_PREFIX = `conformance-${Date.now()}-${process.pid}`;
     const token = values.token ?? process.env.STORE_TOKEN;
     if (token !== undefined) process.env.STORE_CONFORMANCE_TOKEN = token;
     modulePath = HTTP_TARGET;
+    defaultName = values.url;
   } else if (values.backend !== undefined) {
     const builtin = BUILTIN[values.backend];
-    if (builtin === undefined) {
-      console.error(`Unknown --backend '${values.backend}'; choose one of: ${Object.keys(BUILTIN).join(', ')}`);
-      return 2;
-    }
+    if (builtin === undefined) throw new UsageError(`Unknown --backend '${values.backend}'; choose one of: ${Object.keys(BUILTIN).join(', ')}`);
     modulePath = builtin;
+    defaultName = values.backend;
   } else {
     modulePath = path.resolve(values.module!);
+    defaultName = path.relative(process.cwd(), modulePath) || modulePath;
+  }
+  try {
+    return await loadTarget(modulePath, values.name ?? defaultName);
+  } catch (error) {
+    throw new UsageError(`Cannot load ${modulePath}: ${oneLine(error)}`);
+  }
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
+
+/** Refuses, before any case runs, an output file that cannot be written. */
+async function checkOutputPath(file: string, option: string): Promise<string> {
+  const resolved = path.resolve(file);
+  const parent = path.dirname(resolved);
+  let st;
+  try {
+    st = statSync(parent);
+  } catch {
+    throw new UsageError(`${option} ${file}: the directory ${parent} does not exist`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${option} ${file}: ${parent} is not a directory`);
+  if (statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${option} ${file}: is a directory`);
+  try {
+    await access(parent, constants.W_OK);
+  } catch {
+    throw new UsageError(`${option} ${file}: the directory ${parent} is not writable`);
+  }
+  return resolved;
+}
+
+function parseOnly(values: Values): string[] | undefined {
+  if (values.only === undefined) return undefined;
+  const only = values.only.split(',').map((s) => s.trim());
+  const unknown = unknownIds(only);
+  if (only.every((s) => s === '')) throw new UsageError('--only needs at least one case id or prefix; see --list');
+  if (unknown.length > 0) throw new UsageError(`--only: no case matches ${unknown.map((u) => (u === '' ? "''" : u)).join(', ')}; see --list`);
+  return only;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (`| head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
+  try {
+    return await run(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`store-conformance: ${oneLine(error)}`);
+    return 1;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  let values: Values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
+  } catch (error) {
+    throw new UsageError(oneLine(error));
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(version());
+    return 0;
+  }
+  const only = parseOnly(values);
+  if (values.list) {
+    const cases = selectCases({ only });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(cases.map((c) => ({ id: c.id, title: c.title, contract: c.contract, requires: c.requires ?? [], needsModule: c.needsModule === true })), null, 2)}\n`);
+    } else {
+      for (const c of cases) console.log(`${c.id.padEnd(13)} ${c.title}\n              ${c.contract}`);
+    }
+    return 0;
   }
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    console.error(`--timeout must be a positive whole number of milliseconds, got '${values.timeout}'`);
-    return 2;
+    throw new UsageError(`--timeout must be a positive whole number of milliseconds, got '${values.timeout}'`);
   }
-
-  let target: ConformanceTarget;
-  try {
-    target = await loadTarget(modulePath, values.url ?? values.backend ?? path.basename(modulePath));
-  } catch (error) {
-    console.error(`Cannot load ${modulePath}: ${(error as Error).message}`);
-    return 2;
-  }
+  // Every check of the command line comes before the first case runs.
+  const junit = values.junit === undefined ? undefined : await checkOutputPath(values.junit, '--junit');
+  const target = await targetFromOptions(values);
   const name = target.name ?? 'backend';
   if (!values.json) console.log(`StorageBackend conformance: ${name}${values.location ? ` (cases under ${path.resolve(values.location)})` : ''}`);
   const results = await runConformance(target, {
-    only,
+    ...(only === undefined ? {} : { only }),
     ...(values.location === undefined ? {} : { baseDir: values.location }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     keep: values.keep,
     onResult: values.json ? undefined : (r) => console.log(formatResultLine(r)),
   });
-  if (values.json) {
-    process.stdout.write(formatJson(results, name));
-  } else {
-    console.log(`\n${formatSummaryLine(results)}`);
-  }
-  if (values.junit !== undefined) await writeFile(values.junit, formatJUnit(results, name));
+  if (values.json) process.stdout.write(formatJson(results, name));
+  else console.log(`\n${formatSummaryLine(results)}`);
+  if (junit !== undefined) await writeFile(junit, formatJUnit(results, name));
   return summarize(results).failed > 0 ? 1 : 0;
 }
 

@@ -42,8 +42,10 @@ async function worker(first: number): Promise<never> {
     for (let file = first; file < args.files; file += args.workers) {
       const v = (version.get(file) ?? args.firstVersion) + 1;
       version.set(file, v);
+      // The bytes first: W then marks the write itself, so the parent can kill inside writes.
+      const bytes = versionBytes(file, v, 16 + Math.floor(random() * args.maxSize));
       say(`W ${file} ${v}`);
-      await backend.writeFile(`crash/file-${file}`, versionBytes(file, v, 16 + Math.floor(random() * args.maxSize)));
+      await backend.writeFile(`crash/file-${file}`, bytes);
       say(`D ${file} ${v}`);
     }
   }

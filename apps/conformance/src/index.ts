@@ -2,9 +2,10 @@
 // reference and the @types/node dependency, whatever their tsconfig "types" says.
 /// <reference types="node" preserve="true" />
 export type { CaseContext, CaseResult, CaseStatus, ConformanceCase, ConformanceTarget } from './case.js';
-export { ConformanceFailure } from './case.js';
+export { CaseInconclusive, CaseSkipped, ConformanceFailure, SetupFailure, given } from './case.js';
 export { ALL_CASES } from './cases/index.js';
-export { runConformance, runCase, selectCases } from './runner.js';
+export { runConformance, runCase, selectCases, unknownIds } from './runner.js';
+export { together, settleAll } from './tasks.js';
 export type { RunOptions } from './runner.js';
 export { conformance } from './suite.js';
 export type { ConformanceOptions, TestFunction } from './suite.js';

@@ -5,6 +5,7 @@ export interface Summary {
   passed: number;
   failed: number;
   skipped: number;
+  inconclusive: number;
   durationMs: number;
 }
 
@@ -14,11 +15,12 @@ export function summarize(results: readonly CaseResult[]): Summary {
     passed: count('passed'),
     failed: count('failed'),
     skipped: count('skipped'),
+    inconclusive: count('inconclusive'),
     durationMs: results.reduce((sum, r) => sum + r.durationMs, 0),
   };
 }
 
-const MARK = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP' } as const;
+const MARK = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP', inconclusive: 'INCONCLUSIVE' } as const;
 
 export function formatResultLine(r: CaseResult): string {
   const head = `${MARK[r.status]} ${r.id.padEnd(13)} ${r.title} (${r.durationMs} ms)`;
@@ -28,7 +30,7 @@ export function formatResultLine(r: CaseResult): string {
 /** The closing line, in the plain `N passed, N failed` form CI log readers understand. */
 export function formatSummaryLine(results: readonly CaseResult[]): string {
   const s = summarize(results);
-  return `conformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
+  return `conformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${s.inconclusive > 0 ? `, ${s.inconclusive} inconclusive` : ''}`;
 }
 
 export function formatText(results: readonly CaseResult[], targetName: string): string {
@@ -56,6 +58,8 @@ export function formatJUnit(results: readonly CaseResult[], targetName: string):
     '@_time': (r.durationMs / 1000).toFixed(3),
     ...(r.status === 'failed' ? { failure: { '@_message': xmlSafe(r.reason ?? 'failed'), '#text': `contract: ${r.contract}` } } : {}),
     ...(r.status === 'skipped' ? { skipped: { '@_message': xmlSafe(r.reason ?? 'skipped') } } : {}),
+    // JUnit has no "inconclusive": a skip whose message says so, so CI neither fails nor counts it passed.
+    ...(r.status === 'inconclusive' ? { skipped: { '@_message': xmlSafe(`inconclusive: ${r.reason ?? ''}`) } } : {}),
   }));
   const xml = builder.build({
     testsuites: {
@@ -63,7 +67,7 @@ export function formatJUnit(results: readonly CaseResult[], targetName: string):
         '@_name': `StorageBackend conformance: ${targetName}`,
         '@_tests': results.length,
         '@_failures': s.failed,
-        '@_skipped': s.skipped,
+        '@_skipped': s.skipped + s.inconclusive,
         '@_errors': 0,
         '@_time': (s.durationMs / 1000).toFixed(3),
         testcase,

@@ -31,8 +31,8 @@ export function conformance(options: ConformanceOptions): void {
   for (const c of selectCases(runOptions)) {
     test(`${c.id} ${c.title}`, async (context) => {
       const result = await runCase(c, target, runOptions);
-      if (result.status === 'skipped') {
-        context?.skip?.(result.reason);
+      if (result.status === 'skipped' || result.status === 'inconclusive') {
+        context?.skip?.(result.status === 'inconclusive' ? `inconclusive: ${result.reason}` : result.reason);
         return;
       }
       if (result.status === 'failed') {

@@ -53,21 +53,34 @@ export interface BackendCapabilities {
   recursiveList: boolean;
   rename: boolean;
   /**
-   * Data outlives the process: another process opening the same location sees it,
-   * and a process killed mid-write leaves every file at its old or new bytes.
+   * Data outlives the process: a backend opened later (or by another process) over the
+   * same location sees what this one wrote.
    */
   persistent: boolean;
+  /**
+   * A process killed mid-write (SIGKILL) leaves every file at its old or its new bytes, and
+   * no temp file is listed. Only meaningful with `persistent`. When a backend does not
+   * declare it, `capabilitiesOf` takes the value of `persistent`, which is what
+   * `persistent` alone promised before the two were separate claims. Optional in this
+   * type so that manifests written before it existed still compile.
+   */
+  crashSafe?: boolean;
 }
 
-export const NO_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
+export const NO_CAPABILITIES: Readonly<Required<BackendCapabilities>> = Object.freeze({
   stat: false,
   readRange: false,
   recursiveList: false,
   rename: false,
   persistent: false,
+  crashSafe: false,
 });
 
-/** The full manifest of a backend, with undeclared capabilities as `false`. */
-export function capabilitiesOf(backend: StorageBackend): BackendCapabilities {
-  return { ...NO_CAPABILITIES, ...backend.supports };
+/**
+ * The full manifest of a backend, with undeclared capabilities as `false`, except
+ * `crashSafe`, which defaults to the declared `persistent` (its meaning before the split).
+ */
+export function capabilitiesOf(backend: StorageBackend): Required<BackendCapabilities> {
+  const declared = backend.supports ?? {};
+  return { ...NO_CAPABILITIES, ...declared, crashSafe: declared.crashSafe ?? declared.persistent ?? false };
 }

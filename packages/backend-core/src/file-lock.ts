@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { constants, fstatSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -127,12 +127,15 @@ interface Holder {
 async function readHolder(lockPath: string): Promise<Holder | undefined> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(lockPath, 'r');
+    // O_NONBLOCK: a FIFO planted at the lock path would otherwise block this open forever.
+    handle = await fs.open(lockPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
   try {
-    const [st, text] = await Promise.all([handle.stat(), handle.readFile('utf8')]);
+    const st = fstatSync(handle.fd);
+    if (!st.isFile()) return undefined; // not a lock file we wrote: never read, never broken
+    const text = await handle.readFile('utf8');
     const parsed = JSON.parse(text) as Partial<LockOwner>;
     if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
     return { owner: parsed as LockOwner, ino: st.ino };

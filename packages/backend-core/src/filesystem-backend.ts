@@ -1,11 +1,13 @@
-import { closeSync, fdatasync as fdatasyncCallback, lstatSync, mkdirSync, openSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCallback, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import type { BackendCapabilities, FileStat, ListOptions, StorageBackend } from './backend.js';
+import { CallOrder } from './call-order.js';
 import { DirectorySync } from './directory-sync.js';
 import { StorageError, fromNodeError } from './errors.js';
 import { checkRange, compareCodeUnits, isTempName, parseKey } from './path.js';
+import { checkRegular, isInside, openRegularForRead, prepareTemp } from './host-file.js';
 import { DEFAULT_TEMP_MAX_AGE_MS, nextTempName } from './temp-file.js';
 
 export interface FilesystemBackendOptions {
@@ -33,10 +35,11 @@ const fdatasync = promisify(fdatasyncCallback);
  * disk, goes to the pool. Large files are written asynchronously so the event loop is
  * never held for the length of a big copy.
  */
-async function writeNewFile(file: string, data: Uint8Array, mode: number, durable: boolean): Promise<void> {
+async function writeNewFile(file: string, data: Uint8Array, mode: number, durable: boolean, prepare: (fd: number) => void): Promise<void> {
   if (data.byteLength > SYNC_WRITE_MAX) {
     const handle = await fs.open(file, 'wx', mode);
     try {
+      prepare(handle.fd);
       await handle.writeFile(data);
       if (durable) await handle.datasync();
     } finally {
@@ -46,6 +49,7 @@ async function writeNewFile(file: string, data: Uint8Array, mode: number, durabl
   }
   const fd = openSync(file, 'wx', mode);
   try {
+    prepare(fd);
     for (let offset = 0; offset < data.byteLength; ) offset += writeSync(fd, data, offset, data.byteLength - offset);
     if (durable) await fdatasync(fd);
   } finally {
@@ -59,6 +63,7 @@ const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   recursiveList: true,
   rename: true,
   persistent: true,
+  crashSafe: true,
 });
 
 /**
@@ -73,9 +78,12 @@ export class FilesystemBackend implements StorageBackend {
   readonly #tempMaxAgeMs: number;
   readonly #fileMode: number;
   readonly #dirSync = new DirectorySync();
+  readonly #order = new CallOrder();
   /** New directories whose parent fsync is still running, by real host path. */
   readonly #directoriesBeingSynced = new Map<string, Promise<void>>();
   #realRoot: Promise<string> | undefined;
+  /** The resolved #realRoot, for synchronous checks (set before any key is resolved). */
+  #realRootSync: string | undefined;
   #closed = false;
 
   constructor(root: string, options: FilesystemBackendOptions = {}) {
@@ -90,27 +98,38 @@ export class FilesystemBackend implements StorageBackend {
     if (!(data instanceof Uint8Array)) {
       throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: key });
     }
-    const dir = await this.#ensureDirectory(segments.slice(0, -1), key);
-    const target = path.join(dir, segments[segments.length - 1]!);
-    const temp = path.join(dir, nextTempName());
-    const durable = this.durability === 'fsync';
+    // Registered before the first await, so writes to one key land in call order.
+    const turn = this.#order.enter([segments.join('/')]);
+    let dir: string;
     try {
-      await writeNewFile(temp, data, this.#fileMode, durable);
-      renameSync(temp, target);
-    } catch (error) {
-      await fs.unlink(temp).catch(() => undefined);
-      throw fromNodeError(error, key, 'write');
+      dir = await this.#ensureDirectory(segments.slice(0, -1), key);
+      const root = await this.#rootReal();
+      const target = path.join(dir, segments[segments.length - 1]!);
+      const temp = path.join(dir, nextTempName());
+      try {
+        await writeNewFile(temp, data, this.#fileMode, this.durability === 'fsync', (fd) => prepareTemp(fd, temp, target, root, key));
+        if (turn.ready !== undefined) await turn.ready;
+        renameSync(temp, target);
+      } catch (error) {
+        await fs.unlink(temp).catch(() => undefined);
+        throw fromNodeError(error, key, 'write');
+      }
+    } finally {
+      turn.release();
     }
-    if (durable) await this.#syncDirectory(dir, key);
+    if (this.durability === 'fsync') await this.#syncDirectory(dir, key);
   }
 
   async readFile(key: string): Promise<Uint8Array> {
     const real = await this.#resolveExisting(this.#parse(key), key);
     if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
+    const { handle } = await openRegularForRead(real, await this.#rootReal(), key);
     try {
-      return await fs.readFile(real);
+      return await handle.readFile();
     } catch (error) {
       throw fromNodeError(error, key, 'read');
+    } finally {
+      await handle.close();
     }
   }
 
@@ -133,19 +152,27 @@ export class FilesystemBackend implements StorageBackend {
 
   async deleteFile(key: string): Promise<void> {
     const segments = this.#parse(key);
-    const dir = await this.#resolveExisting(segments.slice(0, -1), key);
-    if (dir === undefined) return;
-    const target = path.join(dir, segments[segments.length - 1]!);
+    const turn = this.#order.enter([segments.join('/')]);
+    let dir: string | undefined;
     try {
-      await fs.unlink(target);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code === 'EPERM' || code === 'EISDIR') {
-        const st = await fs.lstat(target).catch(() => undefined);
-        if (st?.isDirectory()) throw new StorageError('EISDIR', 'is a directory', { path: key });
+      // After the earlier calls on this key: one of them may create the directory.
+      if (turn.ready !== undefined) await turn.ready;
+      dir = await this.#resolveExisting(segments.slice(0, -1), key);
+      if (dir === undefined) return;
+      const target = path.join(dir, segments[segments.length - 1]!);
+      try {
+        await fs.unlink(target);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code === 'EPERM' || code === 'EISDIR') {
+          const st = await fs.lstat(target).catch(() => undefined);
+          if (st?.isDirectory()) throw new StorageError('EISDIR', 'is a directory', { path: key });
+        }
+        throw fromNodeError(error, key, 'delete');
       }
-      throw fromNodeError(error, key, 'delete');
+    } finally {
+      turn.release();
     }
     if (this.durability === 'fsync') await this.#syncDirectory(dir, key);
   }
@@ -155,6 +182,7 @@ export class FilesystemBackend implements StorageBackend {
     if (real === undefined) throw new StorageError('ENOENT', 'no such file or directory', { path: key });
     try {
       const st = await fs.stat(real);
+      if (!st.isDirectory()) checkRegular(st, key);
       return { size: st.isDirectory() ? 0 : st.size, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory() };
     } catch (error) {
       throw fromNodeError(error, key, 'stat');
@@ -166,43 +194,48 @@ export class FilesystemBackend implements StorageBackend {
     checkRange(key, offset, length);
     const real = await this.#resolveExisting(segments, key);
     if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
+    const { handle, size: fileSize } = await openRegularForRead(real, await this.#rootReal(), key);
     try {
-      const handle = await fs.open(real, 'r');
-      try {
-        const st = await handle.stat();
-        if (st.isDirectory()) throw new StorageError('EISDIR', 'is a directory', { path: key });
-        const size = Math.max(0, Math.min(length, st.size - offset));
-        const buffer = Buffer.allocUnsafe(size);
-        let filled = 0;
-        while (filled < size) {
-          const { bytesRead } = await handle.read(buffer, filled, size - filled, offset + filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        return buffer.subarray(0, filled);
-      } finally {
-        await handle.close();
+      const size = Math.max(0, Math.min(length, fileSize - offset));
+      const buffer = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(buffer, filled, size - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
       }
+      return buffer.subarray(0, filled);
     } catch (error) {
       throw fromNodeError(error, key, 'read');
+    } finally {
+      await handle.close();
     }
   }
 
   async rename(from: string, to: string): Promise<void> {
     const fromSegments = this.#parse(from);
     const toSegments = this.#parse(to);
-    const fromDir = await this.#resolveExisting(fromSegments.slice(0, -1), from);
-    if (fromDir === undefined) throw new StorageError('ENOENT', 'no such file', { path: from });
-    const source = path.join(fromDir, fromSegments[fromSegments.length - 1]!);
-    const st = await fs.lstat(source).catch((error: unknown) => {
-      throw fromNodeError(error, from, 'rename');
-    });
-    if (st.isDirectory()) throw new StorageError('EISDIR', 'only files can be renamed', { path: from });
-    const toDir = await this.#ensureDirectory(toSegments.slice(0, -1), to);
+    const turn = this.#order.enter([fromSegments.join('/'), toSegments.join('/')]);
+    let fromDir: string | undefined;
+    let toDir: string;
     try {
-      await fs.rename(source, path.join(toDir, toSegments[toSegments.length - 1]!));
-    } catch (error) {
-      throw fromNodeError(error, to, 'rename');
+      if (turn.ready !== undefined) await turn.ready;
+      fromDir = await this.#resolveExisting(fromSegments.slice(0, -1), from);
+      if (fromDir === undefined) throw new StorageError('ENOENT', 'no such file', { path: from });
+      const source = path.join(fromDir, fromSegments[fromSegments.length - 1]!);
+      toDir = await this.#ensureDirectory(toSegments.slice(0, -1), to);
+      const st = await fs.lstat(source).catch((error: unknown) => {
+        throw fromNodeError(error, from, 'rename');
+      });
+      if (st.isDirectory()) throw new StorageError('EISDIR', 'only files can be renamed', { path: from });
+      try {
+        // The moved file keeps its own mode and owner, as with rename(2) and mv.
+        await fs.rename(source, path.join(toDir, toSegments[toSegments.length - 1]!));
+      } catch (error) {
+        throw fromNodeError(error, to, 'rename');
+      }
+    } finally {
+      turn.release();
     }
     if (this.durability === 'fsync') {
       await this.#syncDirectory(toDir, to);
@@ -252,7 +285,8 @@ export class FilesystemBackend implements StorageBackend {
   #rootReal(): Promise<string> {
     this.#realRoot ??= (async () => {
       await fs.mkdir(this.root, { recursive: true });
-      return fs.realpath(this.root);
+      this.#realRootSync = await fs.realpath(this.root);
+      return this.#realRootSync;
     })().catch((error: unknown) => {
       this.#realRoot = undefined;
       throw fromNodeError(error, '/', 'open root');
@@ -294,6 +328,7 @@ export class FilesystemBackend implements StorageBackend {
     const dir = path.join(parent, segments[segments.length - 1]!);
     try {
       mkdirSync(dir);
+      this.#checkMadeInside(dir, key);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(error, key, 'mkdir');
       // Here realpath said "missing" but mkdir says "exists": a concurrent creator, or a
@@ -315,6 +350,22 @@ export class FilesystemBackend implements StorageBackend {
       }
     }
     return dir;
+  }
+
+  /**
+   * mkdir goes by path: a directory on the way swapped for a symlink after it was resolved
+   * would put the new directory outside the root. Check where it landed; remove it if outside.
+   */
+  #checkMadeInside(dir: string, key: string): void {
+    const real = realpathSync.native(dir);
+    const root = this.#realRootSync!;
+    if (isInside(root, real)) return;
+    try {
+      rmdirSync(real);
+    } catch {
+      // not ours to remove any more
+    }
+    throw new StorageError('EACCES', 'path resolves outside the backend root (a directory was replaced by a symlink)', { path: key });
   }
 
   async #syncDirectory(dir: string, key: string): Promise<void> {
@@ -354,7 +405,7 @@ function notADirectory(segments: string[], key: string, leafIsTarget: boolean): 
 }
 
 function assertInside(root: string, real: string, key: string): void {
-  if (real !== root && !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {
+  if (!isInside(root, real)) {
     throw new StorageError('EACCES', 'path resolves outside the backend root (symlink)', { path: key });
   }
 }

@@ -8,6 +8,7 @@ const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   recursiveList: true,
   rename: true,
   persistent: false,
+  crashSafe: false,
 });
 
 interface MemoryFile {

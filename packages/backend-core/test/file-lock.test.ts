@@ -133,6 +133,21 @@ describe('FileLock', () => {
     expect(readFileSync(lockPath, 'utf8')).toBe('not a lock written by FileLock');
   });
 
+  test('a FIFO at the lock path is refused with ELOCKED at once, never opened for a blocking read', async () => {
+    expect(spawnSync('mkfifo', [lockPath]).status).toBe(0);
+    let settled = false;
+    const attempt = FileLock.acquire(lockPath).then(
+      () => 'acquired',
+      (e: unknown) => (isStorageError(e) ? e.code : String(e)),
+    );
+    void attempt.finally(() => (settled = true));
+    for (let i = 0; i < 300 && !settled; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (!settled) spawnSync('sh', ['-c', `exec 3>"${lockPath}" </dev/null; true`]); // release a blocked reader before failing
+    expect(settled).toBe(true);
+    expect(await attempt).toBe('ELOCKED');
+    expect(await readLockOwner(lockPath)).toBeUndefined();
+  });
+
   test('a reused pid (same pid, other start time) counts as dead', async () => {
     writeFileSync(lockPath, JSON.stringify({ pid: process.pid, hostname: hostname(), startTime: '1', acquiredAt: '', token: 'reused' }));
     const lock = await FileLock.acquire(lockPath);

@@ -1,8 +1,9 @@
 import type { FormatAdapter } from './adapter.js';
 import { checkValue } from './check.js';
 import { corrupt, FormatError, lineColumnAt } from './errors.js';
+import { countKeyTokens, locateDuplicateKey } from './json-keys.js';
 import { locateJsonError } from './json-locate.js';
-import { checkInput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
+import { checkInput, checkOutput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
 import { formatPath, type PathSegment } from './path.js';
 import { formatBytes, formatDate, parseBigInt, parseBytes, parseDate } from './scalars.js';
 import { setOwn, type Value } from './value.js';
@@ -28,7 +29,7 @@ export class JsonAdapter implements FormatAdapter {
 
   serialize(value: Value): string {
     checkValue(value, this.#limits.maxDepth);
-    return `${JSON.stringify(encode(value), null, 2)}\n`;
+    return checkOutput(`${JSON.stringify(encode(value), null, 2)}\n`, this.#limits, 'JSON');
   }
 
   deserialize(text: string): Value {
@@ -41,9 +42,20 @@ export class JsonAdapter implements FormatAdapter {
     } catch (error) {
       throw syntaxError(text, error);
     }
-    return decode(parsed, [], this.#limits.maxDepth);
+    keysSeen = 0;
+    const result = decode(parsed, [], this.#limits.maxDepth);
+    if (keysSeen !== countKeyTokens(text)) {
+      const dup = locateDuplicateKey(text);
+      if (dup !== undefined) {
+        throw corrupt('JSON', `duplicate key ${JSON.stringify(dup.key)} (JSON.parse would keep only the last)`, { offset: dup.offset, ...lineColumnAt(text, dup.offset) });
+      }
+    }
+    return result;
   }
 }
+
+/** Keys of the parsed value `decode` walked; compared with the key tokens of the text. */
+let keysSeen = 0;
 
 /** Copy-on-write: subtrees that need no tagging are returned as they are. */
 function encode(value: Value): unknown {
@@ -91,8 +103,14 @@ function decode(value: unknown, segments: PathSegment[], depthLeft: number): Val
     }
     return value as Value;
   }
+  // A type tag ({"$date": …}) is a scalar of the data model, not a level of nesting: the
+  // writer's depth check does not count it, so neither may the reader's.
+  const isArray = Array.isArray(value);
+  const keys = isArray ? [] : Object.keys(value);
+  keysSeen += keys.length;
+  if (keys.length === 1 && keys[0]!.startsWith('$') && !keys[0]!.startsWith('$$')) return decodeTagged(keys[0]!, (value as Record<string, unknown>)[keys[0]!], segments, depthLeft);
   if (depthLeft === 0) throw new FormatError('EINVAL', `JSON nesting deeper than maxDepth`, { field: formatPath(segments) });
-  if (Array.isArray(value)) {
+  if (isArray) {
     let out: Value[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
@@ -105,8 +123,7 @@ function decode(value: unknown, segments: PathSegment[], depthLeft: number): Val
     return out ?? (value as Value[]);
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length === 1 && keys[0]!.startsWith('$')) return decodeTagged(keys[0]!, obj[keys[0]!], segments, depthLeft);
+  if (keys.length === 1 && keys[0]!.startsWith('$$')) return decodeTagged(keys[0]!, obj[keys[0]!], segments, depthLeft);
   let out: Record<string, Value> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;

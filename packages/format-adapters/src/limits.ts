@@ -4,7 +4,7 @@ import { StorageError } from '@store/backend-core';
 export interface Limits {
   /** Deepest allowed nesting of arrays/objects (the root container is depth 1). Default 256, at most 500. */
   maxDepth?: number;
-  /** Longest text `deserialize` accepts, in UTF-16 code units. Default 16 Mi. */
+  /** Longest text `deserialize` accepts and `serialize` produces, in UTF-16 code units. Default 16 Mi. */
   maxInputLength?: number;
 }
 
@@ -32,6 +32,17 @@ export function resolveLimits(limits: Limits = {}): ResolvedLimits {
     throw new StorageError('EINVAL', `maxInputLength must be a non-negative integer, got ${maxInputLength}`);
   }
   return { maxDepth, maxInputLength };
+}
+
+/**
+ * Limits are symmetric: `serialize` refuses (EINVAL naming the limit) text its own
+ * `deserialize` would refuse, so a writer never produces a file its reader rejects.
+ */
+export function checkOutput(text: string, limits: ResolvedLimits, format: string): string {
+  if (text.length > limits.maxInputLength) {
+    throw new StorageError('EINVAL', `${format} output of ${text.length} characters exceeds maxInputLength ${limits.maxInputLength} (deserialize would refuse it)`);
+  }
+  return text;
 }
 
 export function checkInput(text: unknown, limits: ResolvedLimits, format: string): asserts text is string {

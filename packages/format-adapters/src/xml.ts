@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { FormatAdapter } from './adapter.js';
 import { checkValue } from './check.js';
 import { corrupt, FormatError, lineColumnAt } from './errors.js';
-import { checkInput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
+import { checkInput, checkOutput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
 import { formatPath, type PathSegment } from './path.js';
 import { formatBytes, formatDate, formatNumber, parseBigInt, parseBytes, parseDate, parseNumber } from './scalars.js';
 import { setOwn, type Value } from './value.js';
@@ -71,7 +71,7 @@ export class XmlAdapter implements FormatAdapter {
     checkValue(value, this.#limits.maxDepth);
     const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
     emit(value, XML_ROOT, '', '', out);
-    return out.join('');
+    return checkOutput(out.join(''), this.#limits, 'XML');
   }
 
   deserialize(text: string): Value {

@@ -1,8 +1,8 @@
-import { Composer, CST, Document, Parser, Scalar, visit, YAMLParseError, type ScalarTag, type Tags } from 'yaml';
+import { Composer, CST, Document, isAlias, isNode, isScalar, Parser, Scalar, visit, YAMLParseError, type ScalarTag, type Tags } from 'yaml';
 import type { FormatAdapter } from './adapter.js';
 import { checkValue } from './check.js';
 import { corrupt, FormatError, lineColumnAt } from './errors.js';
-import { checkInput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
+import { checkInput, checkOutput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
 import { formatPath, type PathSegment } from './path.js';
 import { formatBytes, formatDate, parseBigInt, parseBytes, parseDate } from './scalars.js';
 import { describe, isPlainObject, setOwn, type Value } from './value.js';
@@ -91,7 +91,7 @@ export class YamlAdapter implements FormatAdapter {
         else if (NEEDS_ESCAPES.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
       },
     });
-    return doc.toString({
+    const text = doc.toString({
       indent: 2,
       indentSeq: true,
       lineWidth: 0, // never fold long lines: a one-field change stays a one-line diff
@@ -100,6 +100,7 @@ export class YamlAdapter implements FormatAdapter {
       // quoted string with blank lines and escaped spaces ("\n \n…") did not read back.
       doubleQuotedAsJSON: true,
     });
+    return checkOutput(text, this.#limits, 'YAML');
   }
 
   deserialize(text: string): Value {
@@ -112,6 +113,7 @@ export class YamlAdapter implements FormatAdapter {
       const message = code === 'EINVAL' ? `YAML nesting too deep (${problem.message})` : `malformed YAML: ${problem.message}`;
       throw new FormatError(code, message, { offset, ...lineColumnAt(text, offset), cause: problem });
     }
+    checkKeys(doc, text);
     let js: unknown;
     try {
       js = doc.toJS({ maxAliasCount: 100 });
@@ -170,6 +172,36 @@ function tooDeepAt(tokens: CST.Token[], maxDepth: number): number | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Object keys are strings in the data model, so a mapping's keys are checked as the strings
+ * they become: `1: a` and `"1": b` are distinct YAML nodes (the parser's own uniqueness
+ * check passes them) but the same key `"1"`, and converting would keep only `b`. Keys that
+ * are not plain scalars (`? [a]`, `!date …`, `!bytes …`) have no faithful string form and
+ * would be stringified with a process warning; both are ECORRUPT here, at the key.
+ */
+function checkKeys(doc: Document.Parsed, text: string): void {
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        let key: unknown = pair.key;
+        if (isAlias(key)) key = key.resolve(doc);
+        const at = (isNode(pair.key) ? pair.key.range?.[0] : undefined) ?? map.range?.[0] ?? 0;
+        const fail = (message: string): never => {
+          throw new FormatError('ECORRUPT', `malformed YAML: ${message}`, { offset: at, ...lineColumnAt(text, at) });
+        };
+        if (key !== null && !isScalar(key)) fail('a mapping key must be a scalar (a string, number, boolean or null), not a collection');
+        const value: unknown = key === null ? null : (key as Scalar).value;
+        if (value !== null && typeof value === 'object') fail(`a mapping key must be a plain scalar, not ${(key as Scalar).tag ?? 'a tagged value'}`);
+        // The string a key becomes in a JavaScript object; the same rule the library applies.
+        const name = value === null || value === undefined ? '' : String(value);
+        if (seen.has(name)) fail(`duplicate key ${JSON.stringify(name)} (keys are compared as the strings they become)`);
+        seen.add(name);
+      }
+    },
+  });
 }
 
 /**

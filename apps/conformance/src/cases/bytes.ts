@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
 
@@ -87,7 +87,7 @@ export const byteCases: ConformanceCase[] = [
     async run({ backend }) {
       await checkRejects(() => backend.readFile('missing'), ['ENOENT'], "readFile('missing')");
       await checkRejects(() => backend.readFile('no/such/dir/file'), ['ENOENT'], "readFile('no/such/dir/file')");
-      await backend.writeFile('plain', utf8('x'));
+      await given("writeFile('plain')", () => backend.writeFile('plain', utf8('x')));
       await checkRejects(() => backend.readFile('plain/child'), ['ENOENT', 'ENOTDIR'], "readFile('plain/child') under a file");
     },
   },
@@ -96,9 +96,9 @@ export const byteCases: ConformanceCase[] = [
     title: 'reading a directory fails with EISDIR',
     contract: '`readFile` of a directory: `EISDIR`.',
     async run({ backend }) {
-      await backend.createDirectory('a-dir');
+      await given("createDirectory('a-dir')", () => backend.createDirectory('a-dir'));
       await checkRejects(() => backend.readFile('a-dir'), ['EISDIR'], "readFile('a-dir')");
-      await backend.writeFile('implicit/child', utf8('x'));
+      await given("writeFile('implicit/child')", () => backend.writeFile('implicit/child', utf8('x')));
       await checkRejects(() => backend.readFile('implicit'), ['EISDIR'], "readFile('implicit') (made by writeFile)");
     },
   },
@@ -117,10 +117,10 @@ export const byteCases: ConformanceCase[] = [
     title: 'writing over a directory, or below a file, fails and changes nothing',
     contract: 'Bad input gets a clear error with a code, never silent data loss.',
     async run({ backend }) {
-      await backend.writeFile('dir/inner', utf8('inner'));
+      await given("writeFile('dir/inner')", () => backend.writeFile('dir/inner', utf8('inner')));
       await checkRejects(() => backend.writeFile('dir', utf8('x')), ['EISDIR'], "writeFile('dir') over a directory");
       checkBytes(await backend.readFile('dir/inner'), utf8('inner'), 'file inside the directory');
-      await backend.writeFile('file', utf8('file'));
+      await given("writeFile('file')", () => backend.writeFile('file', utf8('file')));
       await checkRejects(() => backend.writeFile('file/below', utf8('x')), ['ENOTDIR', 'EEXIST', 'EINVAL'], "writeFile('file/below')");
       checkBytes(await backend.readFile('file'), utf8('file'), 'the file');
     },

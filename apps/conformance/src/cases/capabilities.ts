@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile as readHostFile, rm, symlink, writeFile as writeHostFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
 
@@ -24,7 +24,7 @@ export const capabilityCases: ConformanceCase[] = [
     contract: 'Optional capability: `stat`.',
     requires: ['stat'],
     async run({ backend }) {
-      await backend.writeFile('s/file', utf8('12345'));
+      await given("writeFile('s/file')", () => backend.writeFile('s/file', utf8('12345')));
       const file = await backend.stat!('s/file');
       checkEqual([file.size, file.isDirectory], [5, false], 'stat of a 5-byte file');
       check(Number.isFinite(file.mtimeMs), 'mtimeMs is a number');
@@ -41,7 +41,7 @@ export const capabilityCases: ConformanceCase[] = [
     requires: ['readRange'],
     async run({ backend }) {
       const data = new Uint8Array(1000).map((_, i) => i % 251);
-      await backend.writeFile('r/file', data);
+      await given("writeFile('r/file')", () => backend.writeFile('r/file', data));
       checkBytes(await backend.readRange!('r/file', 0, 10), data.subarray(0, 10), 'range [0,10)');
       checkBytes(await backend.readRange!('r/file', 500, 100), data.subarray(500, 600), 'range [500,600)');
       checkBytes(await backend.readRange!('r/file', 990, 100), data.subarray(990), 'range past the end');
@@ -57,11 +57,11 @@ export const capabilityCases: ConformanceCase[] = [
     contract: 'Optional capability: `rename`.',
     requires: ['rename'],
     async run({ backend }) {
-      await backend.writeFile('mv/a', utf8('A'));
+      await given("writeFile('mv/a')", () => backend.writeFile('mv/a', utf8('A')));
       await backend.rename!('mv/a', 'mv/new/b');
       check(!(await backend.exists('mv/a')), 'source still exists after rename');
       checkBytes(await backend.readFile('mv/new/b'), utf8('A'), 'renamed file');
-      await backend.writeFile('mv/c', utf8('C'));
+      await given("writeFile('mv/c')", () => backend.writeFile('mv/c', utf8('C')));
       await backend.rename!('mv/c', 'mv/new/b');
       checkBytes(await backend.readFile('mv/new/b'), utf8('C'), 'destination after rename over it');
       await checkRejects(() => backend.rename!('mv/missing', 'mv/x'), ['ENOENT'], 'rename of a missing file');
@@ -72,8 +72,8 @@ export const capabilityCases: ConformanceCase[] = [
     id: 'SB-SAFE-01',
     title: 'symlinks planted in the storage directory cannot reach outside it',
     contract: 'Nothing can escape the root (symlinks included, for the filesystem backend).',
-    async run({ backend, location, capabilities }) {
-      const outside = `${location}-outside`;
+    async run({ backend, location, workDir, capabilities }) {
+      const outside = path.join(workDir, 'outside');
       await mkdir(outside, { recursive: true });
       try {
         await writeHostFile(path.join(outside, 'secret'), 'SECRET');

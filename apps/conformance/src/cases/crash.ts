@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { identify, prng, versionBytes } from '../content.js';
 import { check, checkEqual } from '../expect.js';
 
@@ -26,26 +28,26 @@ export const crashCases: ConformanceCase[] = [
     title: 'a writer killed with SIGKILL leaves every file at an old or a new version',
     contract:
       'A writer process killed mid-write leaves every file holding exactly an old or a new version, and no temp file is listed; the backend keeps working.',
-    requires: ['persistent'],
+    requires: ['crashSafe'],
     needsModule: true,
-    async run({ reopen, location, target, signal }) {
+    async run({ reopen, location, workDir, target, signal }) {
       const names = Array.from({ length: FILES }, (_, i) => `file-${i}`);
-      const setup = await reopen();
-      for (let i = 0; i < FILES; i++) await setup.writeFile(`crash/file-${i}`, versionBytes(i, 0, 4096));
-      await setup.close?.();
+      const setup = await given('open a second backend', () => reopen());
+      for (let i = 0; i < FILES; i++) await given(`writeFile('crash/file-${i}')`, () => setup.writeFile(`crash/file-${i}`, versionBytes(i, 0, 4096)));
+      await given('close()', async () => setup.close?.());
       // Versions confirmed (D) and started (W) per file, across all rounds.
       const done = new Map<number, number>(names.map((_, i) => [i, 0]));
       const started = new Map<number, number>(names.map((_, i) => [i, 0]));
       let version = 0;
       const runSeed = seed();
       const random = prng(runSeed);
-      const log = `${location}.crash-log`;
+      const log = path.join(workDir, 'crash-log');
       try {
         for (let round = 0; round < rounds(); round++) {
           signal.throwIfAborted();
           const firstVersion = version;
           await rm(log, { force: true });
-          const args = { module: target.module!, location, files: FILES, workers: 4, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion, log };
+          const args = { module: target.module!, location, files: FILES, workers: FILES, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion, log };
           await runAndKill(args, 20 + Math.floor(random() * 250), signal);
           for (const line of (await readFile(log, 'utf8').catch(() => '')).split('\n')) {
             const [kind, file, v] = line.split(' ');
@@ -83,17 +85,45 @@ export const crashCases: ConformanceCase[] = [
 ];
 
 /** Starts the writer, waits `delayMs` after it is ready, and kills it. */
-function runAndKill(args: object, delayMs: number, signal: AbortSignal): Promise<void> {
+function readLog(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+function runAndKill(args: { log: string; files: number }, delayMs: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timer: NodeJS.Timeout | undefined;
     const kill = (): boolean => child.kill('SIGKILL');
-    signal.addEventListener('abort', kill, { once: true });
+    // After the random delay, wait (up to 5 s) until the writer is in its stride — as many
+    // writes confirmed as there are files — and at least half the files have a write in
+    // flight (logged W, no D yet), so the kill lands inside writes rather than before the
+    // first one or between them, even when the machine is busy and the child slow.
+    let until = 0;
+    const killMidWrite = (): void => {
+      if (until === 0) until = performance.now() + 5_000;
+      const open = new Map<string, number>();
+      let confirmed = 0;
+      for (const line of readLog(args.log)) {
+        const [kind, file] = line.split(' ');
+        if (kind === 'W') open.set(file!, (open.get(file!) ?? 0) + 1);
+        if (kind === 'D') {
+          open.set(file!, (open.get(file!) ?? 0) - 1);
+          confirmed++;
+        }
+      }
+      const inFlight = [...open.values()].filter((n) => n > 0).length;
+      if ((confirmed >= args.files && inFlight * 2 >= args.files) || performance.now() >= until) kill();
+      else timer = setTimeout(killMidWrite, 1);
+    };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(kill, delayMs);
+      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(killMidWrite, delayMs);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     const guard = setTimeout(kill, 30_000);

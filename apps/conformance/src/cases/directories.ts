@@ -1,4 +1,4 @@
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
 
@@ -24,7 +24,7 @@ export const directoryCases: ConformanceCase[] = [
     title: 'createDirectory over a file fails and keeps the file',
     contract: 'Bad input gets a clear error with a code, never silent data loss.',
     async run({ backend }) {
-      await backend.writeFile('occupied', utf8('data'));
+      await given("writeFile('occupied')", () => backend.writeFile('occupied', utf8('data')));
       await checkRejects(() => backend.createDirectory('occupied'), ['EEXIST', 'ENOTDIR'], "createDirectory('occupied')");
       await checkRejects(() => backend.createDirectory('occupied/below'), ['ENOTDIR', 'EEXIST'], "createDirectory('occupied/below')");
       checkBytes(await backend.readFile('occupied'), utf8('data'), 'the file');
@@ -35,8 +35,8 @@ export const directoryCases: ConformanceCase[] = [
     title: 'exists is true for files and directories, false otherwise',
     contract: '`exists`: true for a file or a directory.',
     async run({ backend }) {
-      await backend.writeFile('e/file', utf8('x'));
-      await backend.createDirectory('e/dir');
+      await given("writeFile('e/file')", () => backend.writeFile('e/file', utf8('x')));
+      await given("createDirectory('e/dir')", () => backend.createDirectory('e/dir'));
       check(await backend.exists('e/file'), "exists('e/file')");
       check(await backend.exists('e/dir'), "exists('e/dir')");
       check(await backend.exists('e'), "exists('e')");
@@ -51,8 +51,8 @@ export const directoryCases: ConformanceCase[] = [
     title: 'deleteFile removes a file and is idempotent on a missing one',
     contract: '`deleteFile`: idempotent on a missing file.',
     async run({ backend }) {
-      await backend.writeFile('del/a', utf8('a'));
-      await backend.writeFile('del/b', utf8('b'));
+      await given("writeFile('del/a')", () => backend.writeFile('del/a', utf8('a')));
+      await given("writeFile('del/b')", () => backend.writeFile('del/b', utf8('b')));
       await backend.deleteFile('del/a');
       check(!(await backend.exists('del/a')), 'deleted file still exists');
       await checkRejects(() => backend.readFile('del/a'), ['ENOENT'], 'readFile after delete');
@@ -67,9 +67,9 @@ export const directoryCases: ConformanceCase[] = [
     title: 'deleteFile of a directory fails with EISDIR',
     contract: '`deleteFile`: `EISDIR` on a directory.',
     async run({ backend }) {
-      await backend.writeFile('keep/inside', utf8('x'));
+      await given("writeFile('keep/inside')", () => backend.writeFile('keep/inside', utf8('x')));
       await checkRejects(() => backend.deleteFile('keep'), ['EISDIR'], "deleteFile('keep')");
-      await backend.createDirectory('empty-dir');
+      await given("createDirectory('empty-dir')", () => backend.createDirectory('empty-dir'));
       await checkRejects(() => backend.deleteFile('empty-dir'), ['EISDIR'], "deleteFile('empty-dir')");
       checkBytes(await backend.readFile('keep/inside'), utf8('x'), 'file inside the directory');
     },

@@ -6,7 +6,9 @@ import { crashCases } from './crash.js';
 import { directoryCases } from './directories.js';
 import { lifecycleCases } from './lifecycle.js';
 import { listingCases } from './listing.js';
+import { onDiskCases } from './on-disk.js';
 import { pathCases } from './paths.js';
+import { persistenceCases } from './persistence.js';
 
 /** Every case, in the order they run. Ids are stable: a retired id is never reused. */
 export const ALL_CASES: readonly ConformanceCase[] = Object.freeze([
@@ -16,6 +18,8 @@ export const ALL_CASES: readonly ConformanceCase[] = Object.freeze([
   ...directoryCases,
   ...atomicityCases,
   ...capabilityCases,
+  ...onDiskCases,
   ...lifecycleCases,
+  ...persistenceCases,
   ...crashCases,
 ]);

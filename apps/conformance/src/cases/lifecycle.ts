@@ -1,4 +1,4 @@
-import { CaseSkipped, type ConformanceCase } from '../case.js';
+import { CaseSkipped, given, type ConformanceCase } from '../case.js';
 import { checkRejects, utf8 } from '../expect.js';
 
 export const lifecycleCases: ConformanceCase[] = [
@@ -9,7 +9,7 @@ export const lifecycleCases: ConformanceCase[] = [
     async run({ reopen }) {
       const backend = await reopen();
       if (typeof backend.close !== 'function') throw new CaseSkipped('backend has no close()');
-      await backend.writeFile('closing/file', utf8('x'));
+      await given("writeFile('closing/file')", () => backend.writeFile('closing/file', utf8('x')));
       await backend.close();
       await checkRejects(() => backend.readFile('closing/file'), ['ECLOSED'], 'readFile after close');
       await checkRejects(() => backend.writeFile('closing/file', utf8('y')), ['ECLOSED'], 'writeFile after close');

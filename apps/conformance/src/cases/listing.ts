@@ -1,4 +1,4 @@
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { check, checkEqual, checkRejects, utf8 } from '../expect.js';
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -10,7 +10,7 @@ export const listingCases: ConformanceCase[] = [
     contract: '`listFiles(dir)`: names (not paths) of files directly in `dir`, sorted by code unit.',
     async run({ backend }) {
       const names = ['b', 'B', 'a', '_', 'Z', '10', '9', 'ä', 'z', '😀', 'ｚ', 'a.b', 'a-b', 'A'];
-      for (const name of names) await backend.writeFile(`list/${name}`, utf8(name));
+      for (const name of names) await given(`writeFile('list/${name}')`, () => backend.writeFile(`list/${name}`, utf8(name)));
       checkEqual(await backend.listFiles('list'), [...names].sort(byCodeUnit), "listFiles('list')");
       checkEqual(await backend.listFiles('/list'), [...names].sort(byCodeUnit), "listFiles('/list')");
     },
@@ -20,9 +20,9 @@ export const listingCases: ConformanceCase[] = [
     title: 'listFiles leaves out sub-directories and their files',
     contract: '`listFiles(dir)`: files directly in `dir`, without sub-directories.',
     async run({ backend }) {
-      await backend.writeFile('tree/top.txt', utf8('1'));
-      await backend.writeFile('tree/sub/inner.txt', utf8('2'));
-      await backend.createDirectory('tree/empty-sub');
+      await given("writeFile('tree/top.txt')", () => backend.writeFile('tree/top.txt', utf8('1')));
+      await given("writeFile('tree/sub/inner.txt')", () => backend.writeFile('tree/sub/inner.txt', utf8('2')));
+      await given("createDirectory('tree/empty-sub')", () => backend.createDirectory('tree/empty-sub'));
       checkEqual(await backend.listFiles('tree'), ['top.txt'], "listFiles('tree')");
       checkEqual(await backend.listFiles('tree/sub'), ['inner.txt'], "listFiles('tree/sub')");
       checkEqual(await backend.listFiles('tree/empty-sub'), [], "listFiles('tree/empty-sub')");
@@ -44,7 +44,7 @@ export const listingCases: ConformanceCase[] = [
     title: 'listFiles of a file is an error',
     contract: 'Bad input gets a clear error with a code.',
     async run({ backend }) {
-      await backend.writeFile('just-a-file', utf8('x'));
+      await given("writeFile('just-a-file')", () => backend.writeFile('just-a-file', utf8('x')));
       await checkRejects(() => backend.listFiles('just-a-file'), ['ENOTDIR', 'EINVAL'], "listFiles('just-a-file')");
     },
   },
@@ -54,10 +54,10 @@ export const listingCases: ConformanceCase[] = [
     contract: 'Optional capability: recursive listing.',
     requires: ['recursiveList'],
     async run({ backend }) {
-      await backend.writeFile('r/a', utf8('1'));
-      await backend.writeFile('r/sub/b', utf8('2'));
-      await backend.writeFile('r/sub/deeper/c', utf8('3'));
-      await backend.createDirectory('r/empty');
+      await given("writeFile('r/a')", () => backend.writeFile('r/a', utf8('1')));
+      await given("writeFile('r/sub/b')", () => backend.writeFile('r/sub/b', utf8('2')));
+      await given("writeFile('r/sub/deeper/c')", () => backend.writeFile('r/sub/deeper/c', utf8('3')));
+      await given("createDirectory('r/empty')", () => backend.createDirectory('r/empty'));
       checkEqual(await backend.listFiles('r', { recursive: true }), ['a', 'sub/b', 'sub/deeper/c'], "listFiles('r', { recursive: true })");
       checkEqual(await backend.listFiles('r/sub', { recursive: true }), ['b', 'deeper/c'], "listFiles('r/sub', { recursive: true })");
     },

@@ -1,5 +1,5 @@
 import type { StorageBackend } from '@store/backend-core';
-import type { ConformanceCase } from '../case.js';
+import { given, type ConformanceCase } from '../case.js';
 import { hostTree } from '../host.js';
 import { check, checkBytes, checkEqual, checkRejects, utf8 } from '../expect.js';
 
@@ -143,6 +143,50 @@ export const pathCases: ConformanceCase[] = [
       checkEqual(await backend.listFiles('odd'), expected, 'listing of odd names');
       await backend.writeFile('ünï/çødé/file', utf8('deep'));
       checkEqual(await backend.listFiles('ünï/çødé'), ['file'], 'listing of a unicode directory');
+    },
+  },
+  {
+    id: 'SB-PATH-09',
+    title: 'keys with unpaired surrogates are rejected or kept distinct',
+    contract: 'Unicode names round-trip exactly: keys holding unpaired UTF-16 surrogates are rejected with `EINVAL`, or stored as distinct keys that read and list back exactly (never merged).',
+    async run({ backend }) {
+      const keys = ['k\ud800', 'k\udc00', 'k\udfff\ud800', 'k\ufffd'];
+      const stored: string[] = [];
+      for (const [i, key] of keys.entries()) {
+        const error = await backend.writeFile(`sur/${key}`, utf8(`value ${i}`)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (error === undefined) stored.push(key);
+        else if (key !== 'k\ufffd') await checkRejects(() => Promise.reject(error), ['EINVAL'], `writeFile(${JSON.stringify(`sur/${key}`)})`);
+        else throw error; // U+FFFD is an ordinary character
+      }
+      for (const key of stored) checkBytes(await backend.readFile(`sur/${key}`), utf8(`value ${keys.indexOf(key)}`), `readFile(${JSON.stringify(`sur/${key}`)}) (two surrogate keys merged into one file?)`);
+      checkEqual(await backend.listFiles('sur'), [...stored].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), "listFiles('sur')");
+    },
+  },
+  {
+    id: 'SB-PATH-10',
+    title: 'a key can never be taken for a temp file',
+    contract: 'Temp files are never listed and are removed by recovery; a user key with the reserved temp-file prefix (`.~tmp.`) is rejected with `EINVAL`, or stored, listed and kept like any other key.',
+    async run({ backend }) {
+      for (const key of ['.~tmp.user', 'tmpdir/.~tmp.abc.1']) {
+        const error = await backend.writeFile(key, utf8(key)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (error !== undefined) {
+          await checkRejects(() => Promise.reject(error), ['EINVAL'], `writeFile(${JSON.stringify(key)})`);
+          await checkRejects(() => backend.readFile(key), ['EINVAL', 'ENOENT'], `readFile(${JSON.stringify(key)})`);
+          continue;
+        }
+        const dir = key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '';
+        const name = key.slice(key.lastIndexOf('/') + 1);
+        check((await backend.listFiles(dir)).includes(name), `'${key}' was stored but is not listed (hidden as a temp file)`);
+        checkBytes(await backend.readFile(key), utf8(key), `readFile(${JSON.stringify(key)}) after a listing (swept as an orphaned temp file?)`);
+      }
+      await given("writeFile('tmpdir/plain')", () => backend.writeFile('tmpdir/plain', utf8('x')));
+      check((await backend.listFiles('tmpdir')).includes('plain'), 'an ordinary file beside them is listed');
     },
   },
 ];
