@@ -380,3 +380,33 @@ describe('9: skip mode never re-types a value', () => {
     expect(events.find((e) => 'tag' in e && e.tag === 'other')).toMatchObject({ kind: 'text', text: 'fine' });
   });
 });
+
+describe('10: tests that need ../shared/fixtures skip without it, and fail without it in CI', () => {
+  const vitest = path.join(PACKAGE_ROOT, '../../node_modules/vitest/vitest.mjs');
+  const env = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+    const out: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VITEST') && k !== 'STORE_REQUIRE_FIXTURES') out[k] = v;
+    return { ...out, ...extra };
+  };
+  const runTests = async (extra: Record<string, string>): Promise<{ code: number; output: string }> => {
+    const args = [vitest, 'run', 'test/fixtures.test.ts', 'test/reader.test.ts', 'test/store-cli.test.ts', '-t', 'fixture|real files|truncations|inspect summarises|cat prints JSON', '--reporter=verbose'];
+    try {
+      const { stdout, stderr } = await run(process.execPath, args, { cwd: PACKAGE_ROOT, env: env(extra) });
+      return { code: 0, output: stdout + stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, output: e.stdout + e.stderr };
+    }
+  };
+
+  it('a fresh clone (no fixture directory) passes, naming what is missing; STORE_REQUIRE_FIXTURES=1 fails', { timeout: 180_000 }, async () => {
+    await using tmp = await tempDir();
+    const missing = path.join(tmp.dir, 'no-such-fixtures');
+    const fresh = await runTests({ STORE_FIXTURES_DIR: missing });
+    expect(fresh.output).toContain(`skipped: needs the fixture directory ${missing}, which is missing`);
+    expect(fresh.code, fresh.output).toBe(0);
+    const ci = await runTests({ STORE_FIXTURES_DIR: missing, STORE_REQUIRE_FIXTURES: '1' });
+    expect(ci.code, ci.output).toBe(1);
+    expect(ci.output).toContain('STORE_REQUIRE_FIXTURES=1');
+  });
+});
