@@ -336,10 +336,17 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       this.#readsHere++;
       return undefined;
     }
-    return this.#port.readArchived(seg, position, want).then((bytes) => {
-      chunk.set(bytes, keep);
-      this.#install(chunk, keep + bytes.length);
-    });
+    return this.#port.readArchived(seg, position, want).then(
+      (bytes) => {
+        if (this.#returned) return;
+        chunk.set(bytes, keep);
+        this.#install(chunk, keep + bytes.length);
+      },
+      (error: unknown) => {
+        // After return() nobody may be waiting for this read: settle quietly.
+        if (!this.#returned) throw error;
+      },
+    );
   }
 
   /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { StorageError } from '@store/backend-core';
 import { describe, expect, it } from 'vitest';
-import { SummaryWriter, encodeRecord, listEventFiles, listRuns, readEventBatches, readEvents, readRun, readRunBatches, type TfEvent } from '../src/index.js';
+import { SummaryWriter, TfEventsStore, encodeRecord, listEventFiles, listRuns, readEventBatches, readEvents, readRun, readRunBatches, type TfEvent } from '../src/index.js';
 import { encodeEvent } from '../src/proto/index.js';
 import { PACKAGE_ROOT, collect, tempDir } from './helpers.js';
 
@@ -67,6 +67,21 @@ describe('1: every verified event before a damaged record reaches the caller', (
       expect(items.flat().filter((e) => e.kind === 'scalar')).toHaveLength(1499);
       expect(error).toMatchObject({ code: 'ECORRUPT', offset });
     }
+  });
+
+  it('TfEventsStore.getEvents: the error carries every event matched before the damage', async () => {
+    await using tmp = await tempDir();
+    const store = new TfEventsStore({ logDirectory: tmp.dir, maxQueue: 100_000 });
+    for (let i = 0; i < 50; i++) store.store({ type: 'scalar', tag: 'loss', step: i, value: i });
+    await store.flush();
+    await damageStep(store.currentFile, 30);
+    const error = await store.getEvents().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ECORRUPT' });
+    expect((error as { events: Array<{ step: number }> }).events.map((e) => e.step)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    await store.close().catch(() => undefined);
   });
 
   it('tfevents cat prints every event before the damage, then fails', async () => {
