@@ -404,7 +404,7 @@ describe('10: tests that need ../shared/fixtures skip without it, and fail witho
     return { ...out, ...extra };
   };
   const runTests = async (extra: Record<string, string>): Promise<{ code: number; output: string }> => {
-    const args = [vitest, 'run', 'test/fixtures.test.ts', 'test/reader.test.ts', 'test/store-cli.test.ts', '-t', 'fixture|real files|truncations|inspect summarises|cat prints JSON', '--reporter=verbose'];
+    const args = [vitest, 'run', 'test/fixtures.test.ts', 'test/store-cli.test.ts', '-t', 'fixture|inspect summarises|cat prints JSON', '--reporter=verbose'];
     try {
       const { stdout, stderr } = await run(process.execPath, args, { cwd: PACKAGE_ROOT, env: env(extra) });
       return { code: 0, output: stdout + stderr };
