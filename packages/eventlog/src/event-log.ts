@@ -1,9 +1,12 @@
-import { constants as fsConstants, closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { constants as fsConstants, closeSync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   FileLock,
   FilesystemBackend,
   StorageError,
+  TEMP_PREFIX,
+  isOwnerAlive,
+  type LockOwner,
   capabilitiesOf,
   crc32c,
   fromNodeError,
@@ -28,10 +31,12 @@ import {
   parseSegmentFileName,
   segmentFileName,
 } from './format.js';
-import { emptyMeta, readMeta, writeMeta, type Meta, type SegmentRecord } from './meta.js';
+import { emptyMeta, parseMeta, readMeta, writeMeta, type Meta, type MetaTrust, type SegmentRecord } from './meta.js';
+import { flushOnExit } from './exit-flush.js';
+import { REPAIR_TEMP_SUFFIX } from './repair.js';
 import { ReadAheadStream } from './read-ahead.js';
 import { SealPipeline } from './seal-pipeline.js';
-import { RangeIterator, type LogEvent, type RangeOptions, type ReaderPort } from './range-iterator.js';
+import { BatchIterator, RangeIterator, type LogEvent, type RangeOptions, type ReaderPort } from './range-iterator.js';
 import { inspectRecord, recordId } from './record.js';
 import { applyIndex, loadSegments, type RecoveryReport } from './recovery.js';
 import { repairSegment, type RepairProblem } from './repair.js';
@@ -72,6 +77,11 @@ export interface EventLogOptions {
   repair?: boolean;
   /** How long to wait for the writer lock. Default 0 (fail at once with ELOCKED). */
   lockWaitMs?: number;
+  /**
+   * Most segment files kept open for reading at once (least recently used ones are closed
+   * first), whatever the number of segments and however they are read. Default 32.
+   */
+  maxOpenFiles?: number;
 }
 
 export interface LogStats {
@@ -119,6 +129,8 @@ interface Waiter {
 
 /** Suffix of a segment being created; such files are leftovers of a crash and removed on open. */
 const TEMP_SUFFIX = '.tmp';
+/** Default of `maxOpenFiles`. */
+const DEFAULT_MAX_OPEN_FILES = 32;
 /** Buffers written on the caller's thread before the seal pipeline starts (~1 MiB at the default buffer size). */
 const PIPELINE_AFTER = 16;
 
@@ -139,6 +151,11 @@ export class EventLog implements AsyncDisposable {
   readonly #archive: StorageBackend | undefined;
   readonly #archivePrefix: string;
   readonly #cache: BlockCache;
+  readonly #maxOpenFiles: number;
+  /** Use counter for the read descriptors' LRU. */
+  #fdTick = 0;
+  /** Unregisters the process-exit flush (writers). */
+  #exitHook: (() => void) | undefined;
   #lock: FileLock | undefined;
   #meta: Meta;
   #segments: Segment[] = [];
@@ -186,12 +203,15 @@ export class EventLog implements AsyncDisposable {
     this.#archive = options.archive;
     this.#archivePrefix = normalizePrefix(options.archivePrefix ?? '');
     this.#cache = new BlockCache(options.blockCacheSize ?? DEFAULT_BLOCK_CACHE_SIZE);
+    this.#maxOpenFiles = options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES;
     this.#meta = meta;
   }
 
   /** Opens (creating if needed, unless read-only) the log in `directory` and recovers it. */
   static async open(directory: string, options: EventLogOptions = {}): Promise<EventLog> {
     validateOptions(options);
+    if (typeof directory !== 'string' || directory === '') throw new StorageError('EINVAL', 'directory must be a non-empty string', { field: 'directory' });
+    checkText(directory, 'directory');
     const dir = path.resolve(directory);
     const readOnly = options.readOnly === true;
     if (!readOnly) {
@@ -204,10 +224,10 @@ export class EventLog implements AsyncDisposable {
     const lock = readOnly ? undefined : await FileLock.acquire(path.join(dir, LOCK_FILE), { waitMs: options.lockWaitMs ?? 0 });
     try {
       const fsb = new FilesystemBackend(dir);
-      const meta = (await readMeta(fsb)) ?? emptyMeta();
-      const log = new EventLog(dir, options, meta);
+      const read = await readMeta(fsb, options.repair === true && !readOnly);
+      const log = new EventLog(dir, options, read?.meta ?? emptyMeta());
       log.#lock = lock;
-      await log.#load(options.repair === true);
+      await log.#load(options.repair === true, read?.trust ?? 'verified');
       return log;
     } catch (error) {
       await lock?.release();
@@ -215,7 +235,7 @@ export class EventLog implements AsyncDisposable {
     }
   }
 
-  async #load(repair: boolean): Promise<void> {
+  async #load(repair: boolean, metaTrust: MetaTrust): Promise<void> {
     const names = listDir(this.directory, this.readOnly);
     if (this.readOnly && names.every((n) => parseSegmentFileName(n) === undefined) && this.#meta.segments.length === 0) {
       throw new StorageError('ENOENT', 'no event log here', { path: this.directory });
@@ -223,7 +243,8 @@ export class EventLog implements AsyncDisposable {
     const { segments, report } = loadSegments(this.directory, this.#meta, names, {
       interval: this.#interval,
       writer: !this.readOnly,
-      tolerateDamage: repair,
+      tolerateDamage: repair && !this.readOnly,
+      metaTrust,
     });
     this.#segments = segments;
     this.#recovery = report;
@@ -231,7 +252,17 @@ export class EventLog implements AsyncDisposable {
     this.#nextId = Math.max(this.#meta.nextId, last === undefined ? 0 : Math.max(last.firstId, last.lastId + 1));
     if (this.readOnly) return;
     for (const name of report.leftovers) unlinkQuiet(path.join(this.directory, name));
-    for (const name of names) if (name.endsWith(`.log${TEMP_SUFFIX}`)) unlinkQuiet(path.join(this.directory, name));
+    // What a crash left behind: temp files of meta.json/index writes, new segments, repairs
+    // and lock attempts of dead processes. This process holds the lock, so none is in use.
+    for (const name of names) {
+      if (isCrashLeftover(this.directory, name)) {
+        unlinkQuiet(path.join(this.directory, name));
+        report.leftovers.push(name);
+      }
+    }
+    this.#exitHook = flushOnExit(() => {
+      if (!this.#closed) this.#appender?.flush();
+    });
     if (last === undefined || last.sealed || !last.local) {
       this.#startSegment(last === undefined ? this.#meta.firstSegment : last.number + 1);
     } else {
@@ -240,7 +271,7 @@ export class EventLog implements AsyncDisposable {
     for (const seg of this.#segments) if (seg.sealed && seg.local && report.rebuiltIndexes.includes(seg.indexName)) this.#queue(() => this.#persistIndex(seg));
     this.#meta.clean = false;
     await this.#queue(() => this.#writeMeta());
-    if (repair) this.#recovery.repaired = (await this.repair()).problems;
+    if (repair) this.#recovery.repaired = [...report.repaired, ...(await this.repair()).problems];
   }
 
   #openAppender(seg: Segment): void {
@@ -538,24 +569,14 @@ export class EventLog implements AsyncDisposable {
   /**
    * Like {@link iterRange}, but yields arrays of the events available without waiting
    * (up to `maxBatch`, default 4096): one promise per batch instead of one per event.
+   * Events verified before a damaged record are yielded before the error is thrown.
    */
-  async *iterBatches(start = 0, end = Number.POSITIVE_INFINITY, options: RangeOptions & { maxBatch?: number } = {}): AsyncIterable<LogEvent[]> {
+  iterBatches(start = 0, end = Number.POSITIVE_INFINITY, options: RangeOptions & { maxBatch?: number } = {}): AsyncIterable<LogEvent[]> {
     const max = options.maxBatch ?? 4096;
-    const it = this.iterRange(start, end, options)[Symbol.asyncIterator]() as RangeIterator;
-    try {
-      for (;;) {
-        const batch = it.takeAvailable(max);
-        if (batch.length > 0) {
-          yield batch;
-          continue;
-        }
-        const r = await it.next();
-        if (r.done === true) return;
-        yield [r.value];
-      }
-    } finally {
-      await it.return();
-    }
+    const range = this.iterRange(start, end, options);
+    return {
+      [Symbol.asyncIterator]: () => new BatchIterator(range[Symbol.asyncIterator]() as RangeIterator, max),
+    };
   }
 
   /** The data of event `id`: `ENOENT` if the log has no such event, `ECORRUPT` if its record is damaged. */
@@ -837,6 +858,7 @@ export class EventLog implements AsyncDisposable {
       }
     } finally {
       this.#closed = true;
+      this.#exitHook?.();
       try {
         this.#stopPipeline();
       } catch {
@@ -928,13 +950,25 @@ export class EventLog implements AsyncDisposable {
     return found;
   }
 
+  /**
+   * The segment's read descriptor, opened on demand. At most `maxOpenFiles` stay open: the
+   * least recently used one is closed first (reads are synchronous, so none is in use then).
+   */
   #readFd(seg: Segment): number {
-    if (seg.readFd < 0) {
-      try {
-        seg.readFd = openForReading(path.join(this.directory, seg.fileName));
-      } catch (error) {
-        throw fromNodeError(error, seg.fileName, 'open segment');
-      }
+    seg.fdUsed = ++this.#fdTick;
+    if (seg.readFd >= 0) return seg.readFd;
+    let open = 0;
+    let victim: Segment | undefined;
+    for (const s of this.#segments) {
+      if (s.readFd < 0) continue;
+      open++;
+      if (victim === undefined || s.fdUsed < victim.fdUsed) victim = s;
+    }
+    if (open >= this.#maxOpenFiles) victim?.closeReadFd();
+    try {
+      seg.readFd = openForReading(path.join(this.directory, seg.fileName));
+    } catch (error) {
+      throw fromNodeError(error, seg.fileName, 'open segment');
     }
     return seg.readFd;
   }
@@ -989,9 +1023,9 @@ export class EventLog implements AsyncDisposable {
   #followMeta(onDisk: Set<number>): void {
     let meta: { firstSegment?: unknown; segments?: { number?: unknown; archive?: ArchiveLocation }[] };
     try {
-      meta = JSON.parse(readFileSync(path.join(this.directory, META_FILE), 'utf8')) as typeof meta;
+      meta = parseMeta(readFileSync(path.join(this.directory, META_FILE), 'utf8')).meta;
     } catch {
-      return; // missing or being replaced: look again next time
+      return; // missing, being replaced or damaged: never act on it; look again next time
     }
     const first = typeof meta.firstSegment === 'number' ? meta.firstSegment : 0;
     const archived = new Map((meta.segments ?? []).filter((r) => r.archive !== undefined).map((r) => [r.number, r.archive!]));
@@ -1175,4 +1209,37 @@ function validateOptions(o: EventLogOptions): void {
   if (o.indexInterval !== undefined && (!Number.isSafeInteger(o.indexInterval) || o.indexInterval < 64)) bad('indexInterval', 'must be an integer ≥ 64');
   if (o.blockCacheSize !== undefined && (!Number.isSafeInteger(o.blockCacheSize) || o.blockCacheSize < 0)) bad('blockCacheSize', 'must be a non-negative integer');
   if (o.durability !== undefined && !['none', 'batch', 'always'].includes(o.durability)) bad('durability', "must be 'none', 'batch' or 'always'");
+  if (o.maxOpenFiles !== undefined && (!Number.isSafeInteger(o.maxOpenFiles) || o.maxOpenFiles < 1)) bad('maxOpenFiles', 'must be a positive integer');
+  if (o.archivePrefix !== undefined) {
+    if (typeof o.archivePrefix !== 'string') bad('archivePrefix', 'must be a string');
+    checkText(o.archivePrefix, 'archivePrefix');
+  }
+}
+
+/** Lone UTF-16 surrogates: strings UTF-8 cannot hold exactly (they would be stored as U+FFFD). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A string that goes into a file or a file name must survive UTF-8 unchanged: `EINVAL` naming the field otherwise. */
+function checkText(value: string, field: string): void {
+  if (LONE_SURROGATE.test(value)) throw new StorageError('EINVAL', `${field} is not valid Unicode (a lone surrogate): it cannot be stored as UTF-8 exactly`, { field });
+}
+
+/** Lock attempts leave `writer.lock.<token>.tmp` while they run: only a dead owner's (or an unreadable, old one) is a leftover. */
+const LOCK_TEMP = /^writer\.lock\.[0-9a-f]+\.tmp$/;
+
+function isCrashLeftover(dir: string, name: string): boolean {
+  if (name.startsWith(TEMP_PREFIX) || name.endsWith(REPAIR_TEMP_SUFFIX) || name.endsWith(`.log${TEMP_SUFFIX}`)) return true;
+  if (!LOCK_TEMP.test(name)) return false;
+  const file = path.join(dir, name);
+  try {
+    const owner = JSON.parse(readFileSync(file, 'utf8')) as LockOwner;
+    if (typeof owner.pid === 'number' && typeof owner.hostname === 'string') return !isOwnerAlive(owner);
+  } catch {
+    // Unreadable: being written right now, or a crash's half-written file.
+  }
+  try {
+    return Date.now() - statSync(file).mtimeMs > 60_000;
+  } catch {
+    return false;
+  }
 }

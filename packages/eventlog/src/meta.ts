@@ -1,4 +1,4 @@
-import { StorageError, isStorageError, type StorageBackend } from '@store/backend-core';
+import { StorageError, crc32c, isStorageError, type StorageBackend } from '@store/backend-core';
 import { META_FILE, META_VERSION } from './format.js';
 import type { ArchiveLocation } from './segment.js';
 
@@ -30,7 +30,18 @@ export function emptyMeta(): Meta {
   return { format: 'eventlog', version: META_VERSION, nextId: 0, firstSegment: 0, clean: true, segments: [] };
 }
 
-export async function readMeta(backend: StorageBackend): Promise<Meta | undefined> {
+/**
+ * How far meta.json can be believed: `verified` (its checksum holds), `unverified` (written
+ * before meta.json had a checksum), `damaged` (checksum mismatch or not parseable: only
+ * `repair` reads it, as a hint).
+ */
+export type MetaTrust = 'verified' | 'unverified' | 'damaged';
+
+/**
+ * Reads meta.json. A damaged one is `ECORRUPT` unless `tolerant` (repair), which gets what
+ * could be read (or an empty meta) marked `damaged`. Undefined when there is none.
+ */
+export async function readMeta(backend: StorageBackend, tolerant = false): Promise<{ meta: Meta; trust: MetaTrust } | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await backend.readFile(META_FILE);
@@ -38,17 +49,50 @@ export async function readMeta(backend: StorageBackend): Promise<Meta | undefine
     if (isStorageError(error, 'ENOENT')) return undefined;
     throw error;
   }
+  try {
+    return parseMeta(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    if (!tolerant || !isStorageError(error, 'ECORRUPT')) throw error;
+    try {
+      return { meta: validateMeta(withoutChecksum(JSON.parse(Buffer.from(bytes).toString('utf8')))), trust: 'damaged' };
+    } catch {
+      return { meta: emptyMeta(), trust: 'damaged' };
+    }
+  }
+}
+
+/** Parses and checks meta.json text; `ECORRUPT` (path meta.json) when it is damaged. */
+export function parseMeta(text: string): { meta: Meta; trust: MetaTrust } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new StorageError('ECORRUPT', 'meta.json is not valid JSON', { path: META_FILE, cause: error });
   }
-  return validateMeta(parsed);
+  const body = withoutChecksum(parsed);
+  const stored = (parsed as { checksum?: unknown } | null)?.checksum;
+  if (stored === undefined) return { meta: validateMeta(body), trust: 'unverified' };
+  if (stored !== checksumOf(body)) throw new StorageError('ECORRUPT', 'meta.json fails its checksum; open with { repair: true } to rebuild it from the segments', { path: META_FILE, field: '$.checksum' });
+  return { meta: validateMeta(body), trust: 'verified' };
 }
 
+/**
+ * Written atomically; the last field, `checksum`, is the CRC32C of the compact JSON of
+ * every field before it (in this order), so a flipped bit is never taken for a fact.
+ */
 export async function writeMeta(backend: StorageBackend, meta: Meta): Promise<void> {
-  await backend.writeFile(META_FILE, Buffer.from(`${JSON.stringify(meta, null, 2)}\n`));
+  const body = withoutChecksum(meta) as Record<string, unknown>;
+  await backend.writeFile(META_FILE, Buffer.from(`${JSON.stringify({ ...body, checksum: checksumOf(body) }, null, 2)}\n`));
+}
+
+function withoutChecksum(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('checksum' in value)) return value;
+  const { checksum: _, ...rest } = value as Record<string, unknown>;
+  return rest;
+}
+
+function checksumOf(body: unknown): number {
+  return crc32c(Buffer.from(JSON.stringify(body)));
 }
 
 function validateMeta(value: unknown): Meta {

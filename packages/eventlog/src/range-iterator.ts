@@ -72,6 +72,12 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   #queue: Promise<void> | undefined;
   /** next() calls not answered yet. */
   #pending = 0;
+  /** An error found after takeAvailable() had collected events: thrown by the next call, after they were handed out. */
+  #deferred: unknown;
+  /** return() was called: waits end at once and settle quietly. */
+  #returned = false;
+  /** Ends the current between-polls wait (return() aborts it). */
+  #sleeper: AbortController | undefined;
 
   constructor(port: ReaderPort, start: number, end: number, options: RangeOptions) {
     this.#port = port;
@@ -184,7 +190,9 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       }
     } catch (error) {
       this.#finish();
-      throw error;
+      // Events already verified go out first; the error is thrown by the next call.
+      if (out.length === 0) throw error;
+      this.#deferred = error;
     }
     return out;
   }
@@ -218,6 +226,11 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       }
       // Ids only grow: once end - 1 has been passed there is nothing left to wait for.
       if (this.#done || this.#lastId >= this.#end - 1) {
+        if (this.#deferred !== undefined) {
+          const error = this.#deferred;
+          this.#deferred = undefined;
+          throw error;
+        }
         this.#finish();
         return null;
       }
@@ -273,11 +286,18 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       this.#finish();
       return null;
     }
-    return sleep(this.#pollMs, undefined, { signal: this.#signal }).then(
+    const sleeper = new AbortController();
+    this.#sleeper = sleeper;
+    const signal = this.#signal === undefined ? sleeper.signal : AbortSignal.any([this.#signal, sleeper.signal]);
+    return sleep(this.#pollMs, undefined, { signal }).then(
       () => {
-        if (this.#port.readOnly()) this.#port.catchUp();
+        this.#sleeper = undefined;
+        if (this.#port.readOnly() && !this.#done) this.#port.catchUp();
       },
       (error: unknown) => {
+        this.#sleeper = undefined;
+        // Ended by return(): settle quietly (the next pull finds the iterator done).
+        if (this.#returned) return;
         this.#finish();
         throw error;
       },
@@ -316,10 +336,17 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
       this.#readsHere++;
       return undefined;
     }
-    return this.#port.readArchived(seg, position, want).then((bytes) => {
-      chunk.set(bytes, keep);
-      this.#install(chunk, keep + bytes.length);
-    });
+    return this.#port.readArchived(seg, position, want).then(
+      (bytes) => {
+        if (this.#returned) return;
+        chunk.set(bytes, keep);
+        this.#install(chunk, keep + bytes.length);
+      },
+      (error: unknown) => {
+        // After return() nobody may be waiting for this read: settle quietly.
+        if (!this.#returned) throw error;
+      },
+    );
   }
 
   /**
@@ -356,14 +383,68 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
   }
 
   #finish(): void {
+    if (this.#returned) this.#sleeper?.abort();
     this.#closeStream();
     this.#done = true;
     this.#chunk = EMPTY;
     this.#verified = 0;
   }
 
+  /** Ends the iteration; a next() still waiting (a follower between polls) resolves as done. */
   return(): Promise<IteratorResult<LogEvent>> {
+    this.#returned = true;
+    this.#deferred = undefined;
     this.#finish();
+    this.#sleeper?.abort();
+    this.#parked = undefined;
     return Promise.resolve(DONE);
   }
 }
+
+/**
+ * Batches of a range iterator: what can be had without waiting, or one awaited event.
+ * Calls are answered one after another; `return()` ends a pending wait at once.
+ */
+export class BatchIterator implements AsyncIterableIterator<LogEvent[]> {
+  readonly #it: RangeIterator;
+  readonly #max: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #returned = false;
+
+  constructor(it: RangeIterator, max: number) {
+    this.#it = it;
+    this.#max = max;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<LogEvent[]>> {
+    const answer = this.#queue.then(() => this.#next());
+    this.#queue = answer.catch(() => undefined);
+    return answer;
+  }
+
+  async #next(): Promise<IteratorResult<LogEvent[]>> {
+    if (this.#returned) return DONE_BATCH;
+    try {
+      const batch = this.#it.takeAvailable(this.#max);
+      if (batch.length > 0) return { done: false, value: batch };
+      const r = await this.#it.next();
+      if (r.done === true) return DONE_BATCH;
+      return { done: false, value: [r.value] };
+    } catch (error) {
+      await this.#it.return();
+      throw error;
+    }
+  }
+
+  async return(): Promise<IteratorResult<LogEvent[]>> {
+    this.#returned = true;
+    await this.#it.return();
+    return DONE_BATCH;
+  }
+}
+
+const DONE_BATCH: IteratorResult<LogEvent[]> = { done: true, value: undefined };

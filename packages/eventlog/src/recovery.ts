@@ -1,10 +1,12 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { StorageError, isStorageError } from '@store/backend-core';
-import { SEGMENT_HEADER_SIZE, parseSegmentFileName } from './format.js';
-import type { Meta, SegmentRecord } from './meta.js';
+import { META_FILE, SEGMENT_HEADER_SIZE, parseSegmentFileName, segmentFileName } from './format.js';
+import type { Meta, MetaTrust, SegmentRecord } from './meta.js';
+import { recordId } from './record.js';
 import type { RepairProblem } from './repair.js';
-import { Segment, findValidRecordAfter, openSegmentFile, scanSegment } from './segment.js';
+import { encodeSegmentHeader } from './segment-header.js';
+import { Segment, findValidRecordAfter, findValidRecordIn, openSegmentFile, scanSegment } from './segment.js';
 import { SparseIndex } from './sparse-index.js';
 
 /** What opening the log found and fixed. */
@@ -15,7 +17,11 @@ export interface RecoveryReport {
   rebuiltIndexes: string[];
   /** Damage found in sealed segments (left in place; reads stop there with ECORRUPT). */
   damaged: { segment: string; offset: number; reason: string }[];
-  /** Segment files below `firstSegment` left behind by an interrupted deleteRange. */
+  /**
+   * Segment files below `firstSegment` left behind by an interrupted deleteRange (removed
+   * only on the word of a meta.json whose checksum holds), and temp files of interrupted
+   * writes (meta.json, indexes, lock attempts, repairs, new segments), removed by a writer's open.
+   */
   leftovers: string[];
   /** What `open(dir, { repair: true })` fixed. */
   repaired: RepairProblem[];
@@ -25,8 +31,10 @@ export interface LoadOptions {
   interval: number;
   /** The writer truncates a torn tail; a reader only stops before it. */
   writer: boolean;
-  /** Leave mid-segment damage in the last segment for repair() instead of failing. */
+  /** Leave mid-segment damage in the last segment for repair() instead of failing; rebuild damaged segment headers. */
   tolerateDamage: boolean;
+  /** How far meta.json was verified: segment files are dropped on its word only when 'verified'. */
+  metaTrust: MetaTrust;
 }
 
 /**
@@ -37,12 +45,25 @@ export interface LoadOptions {
 export function loadSegments(dir: string, meta: Meta, fileNames: string[], options: LoadOptions): { segments: Segment[]; report: RecoveryReport } {
   const report: RecoveryReport = { truncated: [], rebuiltIndexes: [], damaged: [], leftovers: [], repaired: [] };
   const local = new Set<number>();
+  const below: number[] = [];
   for (const name of fileNames) {
     const n = parseSegmentFileName(name);
     if (n === undefined) continue;
-    if (n < meta.firstSegment) report.leftovers.push(name);
+    if (n < meta.firstSegment) below.push(n);
     else local.add(n);
   }
+  if (below.length > 0 && meta.firstSegment > 0 && options.metaTrust !== 'verified') {
+    // Segment files that an unverified meta.json calls deleted: a flipped bit in firstSegment
+    // must never cost data. Repair keeps them; a writer refuses to guess.
+    if (options.tolerateDamage) {
+      meta.firstSegment = Math.min(...below);
+      for (const n of below) local.add(n);
+      below.length = 0;
+    } else if (options.writer) {
+      throw new StorageError('ECORRUPT', `meta.json (${options.metaTrust === 'damaged' ? 'damaged' : 'without a checksum'}) calls segments below ${meta.firstSegment} deleted, but ${below.length} of them are on disk; open with { repair: true } to keep them`, { path: META_FILE, field: '$.firstSegment' });
+    }
+  }
+  for (const n of below) report.leftovers.push(segmentFileName(n));
   const recorded = new Map<number, SegmentRecord>(meta.segments.filter((s) => s.number >= meta.firstSegment).map((s) => [s.number, s]));
   const numbers = [...new Set([...local, ...recorded.keys()])].sort((a, b) => a - b);
   const segments: Segment[] = [];
@@ -52,8 +73,8 @@ export function loadSegments(dir: string, meta: Meta, fileNames: string[], optio
       throw new StorageError('ECORRUPT', `segment ${n - 1} is missing (neither on disk nor archived)`, { path: dir });
     }
     const last = i === numbers.length - 1;
-    const seg = local.has(n) ? loadLocal(dir, n, last, recorded.get(n), meta, options, report) : loadArchived(dir, recorded.get(n)!);
     const prev = segments[segments.length - 1];
+    const seg = local.has(n) ? loadLocal(dir, n, last, recorded.get(n), meta, options, report, prev) : loadArchived(dir, recorded.get(n)!);
     if (prev !== undefined && seg.count > 0 && prev.lastId >= seg.firstId) {
       throw new StorageError('ECORRUPT', `segment starts at id ${seg.firstId}, not after ${prev.lastId}`, { path: seg.fileName, offset: 8 });
     }
@@ -62,9 +83,17 @@ export function loadSegments(dir: string, meta: Meta, fileNames: string[], optio
   return { segments, report };
 }
 
-function loadLocal(dir: string, n: number, last: boolean, record: SegmentRecord | undefined, meta: Meta, options: LoadOptions, report: RecoveryReport): Segment {
+function loadLocal(dir: string, n: number, last: boolean, record: SegmentRecord | undefined, meta: Meta, options: LoadOptions, report: RecoveryReport, prev: Segment | undefined): Segment {
   const probe = new Segment(n, 0);
-  const { fd, size, firstId } = openSegmentFile(dir, probe.fileName, last && options.writer ? 'r+' : 'r');
+  let opened: ReturnType<typeof openSegmentFile>;
+  try {
+    opened = openSegmentFile(dir, probe.fileName, last && options.writer ? 'r+' : 'r');
+  } catch (error) {
+    if (!options.tolerateDamage || !options.writer || !isStorageError(error, 'ECORRUPT')) throw error;
+    report.repaired.push(rebuildHeader(dir, probe.fileName, error, record, prev, meta));
+    opened = openSegmentFile(dir, probe.fileName, last ? 'r+' : 'r');
+  }
+  const { fd, size, firstId } = opened;
   const seg = new Segment(n, firstId);
   seg.archive = record?.archive;
   seg.sealed = !last;
@@ -119,6 +148,42 @@ function loadLocal(dir: string, n: number, last: boolean, record: SegmentRecord 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Writes a new header over a damaged one (repair only). Its first id is a lower bound for
+ * the segment's records: meta.json's record of the sealed segment, else the id after the
+ * previous segment's last, else the first valid record's id — never above that record.
+ */
+function rebuildHeader(dir: string, name: string, damage: StorageError, record: SegmentRecord | undefined, prev: Segment | undefined, meta: Meta): RepairProblem {
+  const file = path.join(dir, name);
+  const bytes = readFileSync(file);
+  const at = bytes.length > SEGMENT_HEADER_SIZE ? findValidRecordIn(bytes, SEGMENT_HEADER_SIZE - 1, -1) : -1;
+  const firstRecord = at >= 0 ? recordId(bytes, at) : undefined;
+  const fits = (id: number | undefined): id is number => id !== undefined && id >= 0 && (firstRecord === undefined || id <= firstRecord);
+  let firstId: number;
+  let source: string;
+  if (fits(record?.firstId)) {
+    firstId = record.firstId;
+    source = 'meta.json';
+  } else if (prev !== undefined && fits(prev.count > 0 ? prev.lastId + 1 : prev.firstId)) {
+    firstId = prev.count > 0 ? prev.lastId + 1 : prev.firstId;
+    source = 'the previous segment';
+  } else if (firstRecord !== undefined) {
+    firstId = firstRecord;
+    source = 'its first valid record';
+  } else {
+    firstId = Math.max(meta.nextId, prev === undefined ? 0 : prev.lastId + 1);
+    source = 'the id counter';
+  }
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, encodeSegmentHeader(firstId), 0, SEGMENT_HEADER_SIZE, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { segment: name, offset: 0, reason: `segment header damaged (${damage.message}); rebuilt with first id ${firstId} from ${source}`, action: 'rebuilt-header', droppedBytes: 0 };
 }
 
 /** The persisted index of a segment, if it exists and is intact. */

@@ -4,14 +4,15 @@ import { fromNodeError } from '@store/backend-core';
 import { SEGMENT_HEADER_SIZE } from './format.js';
 import { inspectRecord, recordId } from './record.js';
 import { decodeSegmentHeader } from './segment-header.js';
-import { findValidRecordIn, scanSegment, type Segment } from './segment.js';
+import { crashPoint } from './crash-point.js';
+import { Segment, findValidRecordIn, scanSegment } from './segment.js';
 
 export interface RepairProblem {
   segment: string;
   offset: number;
   reason: string;
-  /** `truncated`: nothing valid followed; `skipped`: valid records after it were kept. */
-  action: 'truncated' | 'skipped';
+  /** `truncated`: nothing valid followed; `skipped`: valid records after it were kept; `rebuilt-header`: a damaged segment header was rewritten. */
+  action: 'truncated' | 'skipped' | 'rebuilt-header';
   droppedBytes: number;
 }
 
@@ -21,6 +22,25 @@ export interface RepairProblem {
  * is kept beside the segment as `<name>.corrupt-<time>` for forensics.
  */
 export function repairSegment(dir: string, seg: Segment, interval: number): RepairProblem[] {
+  const size = rewriteSegment(dir, seg, interval);
+  seg.reset();
+  const fd = openSync(path.join(dir, seg.fileName), 'r');
+  try {
+    scanSegment(fd, seg, size.bytes, interval);
+  } finally {
+    closeSync(fd);
+  }
+  return size.problems;
+}
+
+/**
+ * The rewrite, crash-safe at every step: the repaired copy is written and fsynced beside the
+ * segment, then its index (so that once the copy is renamed into place, the index already
+ * describes it exactly and open trusts it instead of reporting the shorter file as data
+ * lost), then the copy replaces the segment. A crash before the rename leaves the damaged
+ * segment (still reported, repair runs again) and a temp file that open removes.
+ */
+function rewriteSegment(dir: string, seg: Segment, interval: number): { bytes: number; problems: RepairProblem[] } {
   const file = path.join(dir, seg.fileName);
   const bytes = readFileSync(file);
   seg.firstId = decodeSegmentHeader(bytes, seg.fileName);
@@ -43,34 +63,54 @@ export function repairSegment(dir: string, seg: Segment, interval: number): Repa
     if (next < 0) break;
     pos = next;
   }
+  const size = kept.reduce((n, p) => n + p.length, 0);
   if (problems.length > 0) {
     if (problems.some((p) => p.action === 'skipped')) copyFileSync(file, `${file}.corrupt-${Date.now()}`);
-    const temp = `${file}.repair-tmp`;
+    const temp = `${file}${REPAIR_TEMP_SUFFIX}`;
     try {
-      const fd = openSync(temp, 'w');
+      const fd = openSync(temp, 'w+');
       try {
         for (const part of kept) writeSync(fd, part);
         fdatasyncSync(fd);
+        const probe = new Segment(seg.number, seg.firstId);
+        scanSegment(fd, probe, size, interval);
+        writeFileAtomically(dir, seg.indexName, probe.index.encode({ firstId: probe.firstId, coveredSize: probe.size, lastId: probe.lastId, count: probe.count, interval }));
       } finally {
         closeSync(fd);
       }
+      crashPoint('repair:index-written');
       renameSync(temp, file);
-      const dfd = openSync(dir, 'r');
-      fsyncSync(dfd);
-      closeSync(dfd);
+      syncDir(dir);
+      crashPoint('repair:renamed');
     } catch (error) {
       throw fromNodeError(error, seg.fileName, 'repair');
     }
   }
-  seg.reset();
-  const fd = openSync(file, 'r');
+  return { bytes: size, problems };
+}
+
+/** Suffix of a repaired segment before it is renamed into place (a crash leftover if found on open). */
+export const REPAIR_TEMP_SUFFIX = '.repair-tmp';
+
+function writeFileAtomically(dir: string, name: string, bytes: Uint8Array): void {
+  const temp = path.join(dir, `${name}${REPAIR_TEMP_SUFFIX}`);
+  const fd = openSync(temp, 'w');
   try {
-    const size = kept.reduce((n, p) => n + p.length, 0);
-    scanSegment(fd, seg, size, interval);
+    writeSync(fd, bytes);
+    fdatasyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return problems;
+  renameSync(temp, path.join(dir, name));
+}
+
+function syncDir(dir: string): void {
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }
 
 

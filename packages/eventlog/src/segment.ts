@@ -41,6 +41,8 @@ export class Segment {
   archive: ArchiveLocation | undefined;
   damage: Damage | undefined;
   readFd = -1;
+  /** When `readFd` was last used (the log's LRU of open descriptors). */
+  fdUsed = 0;
 
   constructor(number: number, firstId: number) {
     this.number = number;

@@ -53,29 +53,42 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const readOptions = values['skip-corrupt']
-    ? { onCorrupt: 'skip' as const, onCorruptRecord: (e: Error) => process.stderr.write(`warning: ${e.message}\n`) }
-    : {};
+  const warn = (e: Error): void => {
+    process.stderr.write(`warning: ${e.message}\n`);
+  };
+  // A file of a run that is not an event file is reported and the rest is read (TensorBoard does the same).
+  const onBadFile = (e: Error): void => {
+    process.stderr.write(`warning: skipped, not an event file: ${e.message}\n`);
+  };
+  const readOptions = values['skip-corrupt'] ? { onCorrupt: 'skip' as const, onCorruptRecord: warn, onBadFile } : { onBadFile };
   const isDir = (await stat(target)).isDirectory();
   switch (command) {
     case 'inspect': {
       const runs = isDir ? await listRuns(target) : [null];
       const report: Record<string, { files: number; events: number; tags: Record<string, TagSummary> }> = {};
+      let failed = false;
       for (const run of runs) {
         const source = run === null ? readEvents(target, readOptions) : readRun(path.join(target, run), readOptions);
         const files = new Set<string>();
         const tags: Record<string, TagSummary> = {};
         let events = 0;
-        for await (const e of source) {
-          events++;
-          files.add(e.file);
-          const tag = 'tag' in e ? e.tag : `(${e.kind})`;
-          const s = (tags[tag] ??= { kind: e.kind, count: 0, firstStep: e.step, lastStep: e.step, minStep: e.step, maxStep: e.step, firstWallTime: e.wallTime, lastWallTime: e.wallTime });
-          s.count++;
-          s.lastStep = e.step;
-          s.minStep = Math.min(s.minStep, e.step);
-          s.maxStep = Math.max(s.maxStep, e.step);
-          s.lastWallTime = e.wallTime;
+        try {
+          for await (const e of source) {
+            events++;
+            files.add(e.file);
+            const tag = 'tag' in e ? e.tag : `(${e.kind})`;
+            const s = (tags[tag] ??= { kind: e.kind, count: 0, firstStep: e.step, lastStep: e.step, minStep: e.step, maxStep: e.step, firstWallTime: e.wallTime, lastWallTime: e.wallTime });
+            s.count++;
+            s.lastStep = e.step;
+            s.minStep = Math.min(s.minStep, e.step);
+            s.maxStep = Math.max(s.maxStep, e.step);
+            s.lastWallTime = e.wallTime;
+          }
+        } catch (error) {
+          // What was read before the damage is still reported; the other runs are still read.
+          if (!isStorageError(error)) throw error;
+          failed = true;
+          process.stderr.write(`tfevents: ${error.message}\n`);
         }
         report[run ?? target] = { files: files.size, events, tags };
       }
@@ -90,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
           }
         }
       }
-      return 0;
+      return failed ? 1 : 0;
     }
     case 'cat': {
       const source = isDir ? readRun(target, readOptions) : readEvents(target, readOptions);

@@ -19,6 +19,13 @@ import type { HParamValue, HParamsData, SummaryMetadataInfo, Tensor, TfEvent } f
  */
 export class EventDecoder {
   readonly tagMetadata = new Map<string, SummaryMetadataInfo>();
+  /**
+   * Set by a reader in skip mode once a damaged record was skipped: a tag first seen after
+   * that without metadata may have lost it with the damaged record.
+   */
+  damageSeen = false;
+  /** Tags seen without any metadata: true if first seen after damage (their plugin is unknown). */
+  private readonly bareTags = new Map<string, boolean>();
   private readonly tags = new TagCache();
   private readonly utf8 = new TextDecoder();
 
@@ -209,6 +216,11 @@ export class EventDecoder {
     const effective = own ?? this.tagMetadata.get(tag);
     const pluginName = effective?.pluginName ?? '';
     const base = own !== undefined ? { tag, wallTime, step, file, offset, metadata: own } : { tag, wallTime, step, file, offset };
+    let lost = false;
+    if (effective === undefined) {
+      lost = this.bareTags.get(tag) ?? this.damageSeen;
+      if (!this.bareTags.has(tag)) this.bareTags.set(tag, lost);
+    }
 
     const which = value.value;
     if (which === 'simpleValue') {
@@ -245,11 +257,11 @@ export class EventDecoder {
       });
     } else if (which === 'tensor') {
       const tensor = decodeTensor(value.tensor!);
-      this.convertTensor(tensor, pluginName, effective, base, out);
+      this.convertTensor(tensor, pluginName, effective, base, out, lost);
     } else if (pluginName === PLUGIN_HPARAMS && effective !== undefined) {
       out.push({ kind: 'hparams', data: decodeHParams(effective.pluginContent), ...base });
     } else {
-      out.push({ kind: 'tensor', pluginName, tensor: null, ...base });
+      out.push(lost ? { kind: 'tensor', pluginName, tensor: null, metadataLost: true, ...base } : { kind: 'tensor', pluginName, tensor: null, ...base });
     }
   }
 
@@ -259,6 +271,7 @@ export class EventDecoder {
     metadata: SummaryMetadataInfo | undefined,
     base: { tag: string; wallTime: number; step: number; file: string; offset: number; metadata?: SummaryMetadataInfo },
     out: TfEvent[],
+    lost: boolean,
   ): void {
     const { values, shape } = tensor;
     if (pluginName === PLUGIN_SCALARS && values.length === 1 && typeof values[0] === 'number') {
@@ -295,7 +308,9 @@ export class EventDecoder {
       out.push({ kind: 'hparams', data: decodeHParams(metadata.pluginContent), ...base });
       return;
     }
-    out.push({ kind: 'tensor', pluginName, tensor, ...base });
+    // Like TensorBoard's data_compat, a tensor without metadata is not guessed into a plugin;
+    // when its metadata may have been in a skipped damaged record, it says so.
+    out.push(lost ? { kind: 'tensor', pluginName, tensor, metadataLost: true, ...base } : { kind: 'tensor', pluginName, tensor, ...base });
   }
 }
 

@@ -42,6 +42,11 @@ export class RecordScanner {
     return this.bufOffset + this.pos;
   }
 
+  /** File offset just past the last byte read from the file. */
+  get readUpTo(): number {
+    return this.bufOffset + this.dataEnd;
+  }
+
   /** Bytes after `offset` that do not (yet) form a complete record. */
   get pendingBytes(): number {
     return this.dataEnd - this.pos;

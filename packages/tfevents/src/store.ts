@@ -83,7 +83,11 @@ export class TfEventsStore implements AsyncDisposable {
     }
   }
 
-  /** Flushes, then reads every event file of the directory in name order. */
+  /**
+   * Flushes, then reads every event file of the directory in name order. If a damaged record
+   * stops the read (`onCorrupt: 'throw'`, the default), the `StorageError` thrown carries
+   * `events`: everything that matched before the damage.
+   */
   async getEvents(filter: EventFilter = {}, options: Pick<ReadOptions, 'signal' | 'onCorrupt' | 'onCorruptRecord'> = {}): Promise<StoredEvent[]> {
     await this.writer.flush();
     const types = filter.type === undefined ? undefined : new Set(Array.isArray(filter.type) ? filter.type : [filter.type]);
@@ -93,34 +97,50 @@ export class TfEventsStore implements AsyncDisposable {
       (filter.tag === undefined || (typeof filter.tag === 'string' ? key === filter.tag : filter.tag.test(key))) &&
       (filter.fromStep === undefined || e.step >= filter.fromStep) &&
       (filter.toStep === undefined || e.step <= filter.toStep);
+    try {
+      await this.#collect(options, out, keep);
+    } catch (error) {
+      if (error instanceof StorageError) Object.assign(error, { events: out });
+      throw error;
+    }
+    return out;
+  }
+
+  async #collect(options: Pick<ReadOptions, 'signal' | 'onCorrupt' | 'onCorruptRecord'>, out: StoredEvent[], keep: (e: StoredEvent, key: string) => boolean): Promise<void> {
     let profiling: (StoredBase & { type: 'profiling'; name: string; durationMs?: number; counters: Record<string, number> }) | undefined;
     const emitProfiling = () => {
       if (profiling !== undefined && keep(profiling, profiling.name)) out.push(profiling);
       profiling = undefined;
     };
-    for await (const e of readRun(this.logDirectory, options) as AsyncIterable<TfEvent>) {
-      if (profiling !== undefined && (e.offset !== profiling.offset || e.file !== profiling.file)) emitProfiling();
-      const base = { step: e.step, wallTime: e.wallTime, file: e.file, offset: e.offset };
-      if (e.kind === 'scalar' && e.tag.startsWith(PROFILING_PREFIX)) {
-        // One profiling event = the profiling/<name>/<key> values of one record.
-        const rest = e.tag.slice(PROFILING_PREFIX.length);
-        const slash = rest.lastIndexOf('/');
-        const name = rest.slice(0, slash);
-        const key = rest.slice(slash + 1);
-        if (profiling !== undefined && profiling.name !== name) emitProfiling();
-        profiling ??= { type: 'profiling', name, counters: {}, ...base };
-        if (key === 'duration_ms') profiling.durationMs = e.value;
-        else profiling.counters[key] = e.value;
-      } else if (e.kind === 'scalar') {
-        const stored: StoredEvent = { type: 'scalar', tag: e.tag, value: e.value, ...base };
-        if (keep(stored, e.tag)) out.push(stored);
-      } else if (e.kind === 'histogram') {
-        const stored: StoredEvent = { type: 'histogram', tag: e.tag, histogram: e.histogram, ...base };
-        if (keep(stored, e.tag)) out.push(stored);
-      }
+    try {
+      await this.#read(options, (e) => {
+        if (profiling !== undefined && (e.offset !== profiling.offset || e.file !== profiling.file)) emitProfiling();
+        const base = { step: e.step, wallTime: e.wallTime, file: e.file, offset: e.offset };
+        if (e.kind === 'scalar' && e.tag.startsWith(PROFILING_PREFIX)) {
+          // One profiling event = the profiling/<name>/<key> values of one record.
+          const rest = e.tag.slice(PROFILING_PREFIX.length);
+          const slash = rest.lastIndexOf('/');
+          const name = rest.slice(0, slash);
+          const key = rest.slice(slash + 1);
+          if (profiling !== undefined && profiling.name !== name) emitProfiling();
+          profiling ??= { type: 'profiling', name, counters: {}, ...base };
+          if (key === 'duration_ms') profiling.durationMs = e.value;
+          else profiling.counters[key] = e.value;
+        } else if (e.kind === 'scalar') {
+          const stored: StoredEvent = { type: 'scalar', tag: e.tag, value: e.value, ...base };
+          if (keep(stored, e.tag)) out.push(stored);
+        } else if (e.kind === 'histogram') {
+          const stored: StoredEvent = { type: 'histogram', tag: e.tag, histogram: e.histogram, ...base };
+          if (keep(stored, e.tag)) out.push(stored);
+        }
+      });
+    } finally {
+      emitProfiling();
     }
-    emitProfiling();
-    return out;
+  }
+
+  async #read(options: Pick<ReadOptions, 'signal' | 'onCorrupt' | 'onCorruptRecord'>, each: (e: TfEvent) => void): Promise<void> {
+    for await (const e of readRun(this.logDirectory, options) as AsyncIterable<TfEvent>) each(e);
   }
 
   flush(): Promise<void> {

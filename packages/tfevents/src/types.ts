@@ -105,6 +105,13 @@ export interface TensorEvent extends ValueBase {
   pluginName: string;
   /** null when the value carried only metadata and no data. */
   tensor: Tensor | null;
+  /**
+   * Set (skip mode only) when no metadata was ever seen for this tag and a damaged record
+   * was skipped before its first value: that record may have carried the tag's plugin
+   * metadata, so this value may really be text, an image, a TF2 scalar… It is returned as
+   * a plain tensor (as TensorBoard's data_compat would: it never guesses a plugin), flagged.
+   */
+  metadataLost?: true;
 }
 
 /** Decoded `HParamsPluginData` (hparams plugin); hparam values are plain JS values. */

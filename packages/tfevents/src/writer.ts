@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -131,9 +131,11 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
 
   constructor(options: SummaryWriterOptions) {
     if (typeof options?.logDir !== 'string' || options.logDir === '') throw new StorageError('EINVAL', 'logDir is required', { field: 'logDir' });
+    checkText(options.logDir, 'logDir');
     this.options = { ...options };
     this.logDir = path.resolve(options.logDir);
     this.suffix = options.filenameSuffix ?? '';
+    checkText(this.suffix, 'filenameSuffix');
     if (/[/\\\0]/.test(this.suffix)) throw new StorageError('EINVAL', 'filenameSuffix must not contain path separators', { field: 'filenameSuffix' });
     this.maxQueue = positiveInteger(options.maxQueue ?? DEFAULT_MAX_QUEUE, 'maxQueue');
     this.maxFileSize = positiveInteger(options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE, 'maxFileSize');
@@ -155,12 +157,14 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
 
   addScalar(tag: string, value: number, step = 0, wallTime?: number): void {
     this.checkOpen();
-    checkTag(tag);
+    if (typeof tag !== 'string' || tag === '') checkTag(tag);
     if (typeof value !== 'number') throw new StorageError('EINVAL', `scalar value for '${tag}' must be a number`, { field: 'value' });
     checkStep(step);
     const time = wallTime === undefined ? now() : checkWallTime(wallTime);
     let bytes = this.tagBytes.get(tag);
     if (bytes === undefined) {
+      // Checked once per distinct tag: the cache only ever holds well-formed tags.
+      checkText(tag, 'tag');
       bytes = Buffer.from(tag, 'utf8');
       if (this.tagBytes.size > 10_000) this.tagBytes.clear();
       this.tagBytes.set(tag, bytes);
@@ -186,10 +190,19 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
   addScalars(mainTag: string, values: Record<string, number>, step = 0, wallTime?: number): void {
     this.checkOpen();
     checkTag(mainTag);
+    if (typeof values !== 'object' || values === null) throw new StorageError('EINVAL', 'values must be an object of numbers', { field: 'values' });
+    checkStep(step);
     const time = wallTime === undefined ? now() : checkWallTime(wallTime);
-    for (const [key, value] of Object.entries(values)) {
-      this.child(`${mainTag.replaceAll('/', '_')}_${key}`, 'values').addScalar(mainTag, value, step, time);
+    // Everything is checked before the first sub-run is created or written to.
+    const entries = Object.entries(values);
+    const prefix = mainTag.replaceAll('/', '_');
+    for (const [key, value] of entries) {
+      const field = `values.${key}`;
+      checkText(key, field);
+      checkRunName(`${prefix}_${key}`, field);
+      if (typeof value !== 'number') throw new StorageError('EINVAL', `scalar '${key}' of '${mainTag}' must be a number`, { field });
     }
+    for (const [key, value] of entries) this.child(`${prefix}_${key}`, `values.${key}`).addScalar(mainTag, value, step, time);
   }
 
   /** A histogram of `values` (binned here; see `Bins`). */
@@ -221,6 +234,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
     this.checkOpen();
     checkTag(tag);
     if (typeof text !== 'string') throw new StorageError('EINVAL', `text for '${tag}' must be a string`, { field: 'text' });
+    checkText(text, 'text');
     const tensor = { dtype: dataTypeValue('DT_STRING'), tensorShape: {}, stringVal: [Buffer.from(text, 'utf8')] };
     this.addValues([{ tag, metadata: pluginMetadata(PLUGIN_TEXT, DATA_CLASS_TENSOR), data: { tensor } }], step, wallTime);
   }
@@ -243,34 +257,49 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
   /**
    * Hyperparameters of a session and its final metrics, for the HParams dashboard: the
    * experiment, session start and session end records (hparams plugin) plus one scalar
-   * per metric, all in this run or in `options.runName`.
+   * per metric. TensorBoard keeps only the first hparams session of a run, so, like
+   * PyTorch, each call writes to a sub-run of its own (named by the time of the call)
+   * unless `options.runName` names one; `runName: '.'` writes into this run itself.
+   * Everything is validated before anything (a sub-run included) is created.
    */
   addHparams(hparams: Record<string, HparamValue>, metrics: Record<string, number> = {}, options: HparamsOptions = {}): void {
     this.checkOpen();
-    const target = options.runName === undefined ? this : this.child(options.runName, 'runName');
+    if (typeof hparams !== 'object' || hparams === null) throw new StorageError('EINVAL', 'hparams must be an object', { field: 'hparams' });
+    if (typeof metrics !== 'object' || metrics === null) throw new StorageError('EINVAL', 'metrics must be an object', { field: 'metrics' });
+    if (options.runName !== undefined && options.runName !== '.') {
+      if (typeof options.runName !== 'string') throw new StorageError('EINVAL', 'runName must be a string', { field: 'runName' });
+      checkText(options.runName, 'runName');
+      checkRunName(options.runName, 'runName');
+    }
     const step = options.step ?? 0;
     checkStep(step);
     const time = options.wallTime === undefined ? now() : checkWallTime(options.wallTime);
     const hparamInfos: Array<Record<string, unknown>> = [];
     const values: Record<string, Record<string, unknown>> = {};
     for (const [name, value] of Object.entries(hparams)) {
+      const field = `hparams.${name}`;
+      checkText(name, field);
       if (typeof value === 'number') {
         hparamInfos.push({ name, type: 'DATA_TYPE_FLOAT64' });
         values[name] = { numberValue: value };
       } else if (typeof value === 'string') {
+        checkText(value, field);
         hparamInfos.push({ name, type: 'DATA_TYPE_STRING' });
         values[name] = { stringValue: value };
       } else if (typeof value === 'boolean') {
         hparamInfos.push({ name, type: 'DATA_TYPE_BOOL' });
         values[name] = { boolValue: value };
       } else {
-        throw new StorageError('EINVAL', `hparam '${name}' must be a number, string or boolean`, { field: `hparams.${name}` });
+        throw new StorageError('EINVAL', `hparam '${name}' must be a number, string or boolean`, { field });
       }
     }
     for (const [tag, value] of Object.entries(metrics)) {
-      checkTag(tag);
-      if (typeof value !== 'number') throw new StorageError('EINVAL', `metric '${tag}' must be a number`, { field: `metrics.${tag}` });
+      const field = `metrics.${tag}`;
+      checkTag(tag, field);
+      if (typeof value !== 'number') throw new StorageError('EINVAL', `metric '${tag}' must be a number`, { field });
     }
+    const runName = options.runName ?? this.sessionRunName(time);
+    const target = runName === '.' ? this : this.child(runName, 'runName');
     const metricInfos = Object.keys(metrics).map((tag) => ({ name: { tag } }));
     const records: Array<[string, Record<string, unknown>]> = [
       [HPARAMS_EXPERIMENT_TAG, { version: 0, experiment: { hparamInfos, metricInfos } }],
@@ -286,22 +315,33 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
     for (const [tag, value] of Object.entries(metrics)) target.addScalar(tag, value, step, time);
   }
 
+  /** A fresh sub-run name for an hparams session: the time, as PyTorch's `str(time.time())`, made unique. */
+  private sessionRunName(time: number): string {
+    const base = time.toFixed(6);
+    let name = base;
+    for (let n = 1; this.children.has(name) || existsSync(path.join(this.logDir, name)); n++) name = `${base}-${n}`;
+    return name;
+  }
+
   /**
    * A named measurement as scalars under `profiling/<name>/`: `duration_ms` and one tag per
    * counter, all in one event (so readers can regroup them).
    */
   addProfiling(name: string, measurement: ProfilingMeasurement, step = 0, wallTime?: number): void {
     this.checkOpen();
-    checkTag(name);
-    const entries: Array<[string, number]> = [];
-    if (measurement.durationMs !== undefined) entries.push(['duration_ms', measurement.durationMs]);
+    checkTag(name, 'name');
+    if (typeof measurement !== 'object' || measurement === null) throw new StorageError('EINVAL', 'measurement must be an object', { field: 'measurement' });
+    const entries: Array<[string, number, string]> = [];
+    if (measurement.durationMs !== undefined) entries.push(['duration_ms', measurement.durationMs, 'durationMs']);
     for (const [key, value] of Object.entries(measurement.counters ?? {})) {
-      if (key === '' || key.includes('/')) throw new StorageError('EINVAL', `counter name '${key}' must be non-empty without '/'`, { field: `counters.${key}` });
-      entries.push([key, value]);
+      const field = `counters.${key}`;
+      if (key === '' || key.includes('/')) throw new StorageError('EINVAL', `counter name '${key}' must be non-empty without '/'`, { field });
+      checkText(key, field);
+      entries.push([key, value, field]);
     }
     if (entries.length === 0) throw new StorageError('EINVAL', `profiling '${name}' has no duration or counters`, { field: 'measurement' });
-    const values: ValueSpec[] = entries.map(([key, value]) => {
-      if (typeof value !== 'number') throw new StorageError('EINVAL', `profiling value '${key}' must be a number`, { field: key });
+    const values: ValueSpec[] = entries.map(([key, value, field]) => {
+      if (typeof value !== 'number') throw new StorageError('EINVAL', `profiling value '${key}' must be a number`, { field });
       return { tag: `${PROFILING_PREFIX}${name}/${key}`, data: { simpleValue: value }, metadata: SCALAR_METADATA_FIELDS };
     });
     this.addValues(values, step, wallTime);
@@ -407,9 +447,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
   }
 
   private child(name: string, field: string): SummaryWriter {
-    if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
-      throw new StorageError('EINVAL', `sub-run name '${name}' must be a single path segment`, { field });
-    }
+    checkRunName(name, field);
     let writer = this.children.get(name);
     if (writer === undefined) {
       writer = new SummaryWriter({ ...this.options, logDir: path.join(this.logDir, name) });
@@ -575,8 +613,26 @@ function positiveInteger(value: number, field: string): number {
   return value;
 }
 
-function checkTag(tag: string): void {
-  if (typeof tag !== 'string' || tag === '') throw new StorageError('EINVAL', 'tag must be a non-empty string', { field: 'tag' });
+function checkTag(tag: string, field = 'tag'): void {
+  if (typeof tag !== 'string' || tag === '') throw new StorageError('EINVAL', `${field} must be a non-empty string`, { field });
+  checkText(tag, field);
+}
+
+/** Lone UTF-16 surrogates: the only strings UTF-8 cannot hold (Buffer.from would turn them into U+FFFD). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Strings go into files as UTF-8; one that UTF-8 cannot represent exactly would read back
+ * changed (and two distinct tags could collide), so it is refused.
+ */
+function checkText(value: string, field: string): void {
+  if (LONE_SURROGATE.test(value)) throw new StorageError('EINVAL', `${field} is not valid Unicode (a lone surrogate): it cannot be stored as UTF-8 exactly`, { field });
+}
+
+function checkRunName(name: string, field: string): void {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new StorageError('EINVAL', `sub-run name '${name}' must be a single path segment`, { field });
+  }
 }
 
 function checkStep(step: number): void {

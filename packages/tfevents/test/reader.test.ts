@@ -4,7 +4,7 @@ import { StorageError, isStorageError } from '@store/backend-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, encodeRecord, listEventFiles, readEvents, readRun, type TfEvent } from '../src/index.js';
-import { FIXTURES, collect, tempDir } from './helpers.js';
+import { FIXTURES, HAVE_FIXTURES, collect, itWithFixtures, tempDir } from './helpers.js';
 
 async function writeRun(dir: string, n: number, options: { maxFileSize?: number } = {}): Promise<string[]> {
   const writer = new SummaryWriter({ logDir: dir, ...options });
@@ -92,7 +92,7 @@ describe('reader fuzz (seeded)', () => {
     path.join(FIXTURES, 'pytorch-2019-custom-scalars/events.out.tfevents.111.complex.localdomain'),
     path.join(FIXTURES, 'tf2-summary/events.out.tfevents.1585499054.Jaakkos-Mac-mini.local.11684.5.v2'),
     path.join(FIXTURES, 'pytorch-lightning/events.out.tfevents.1716735746.99c8c45923de.3769.0'),
-  ].map((f) => readFileSync(f).subarray(0, 40_000));
+  ].map((f) => (HAVE_FIXTURES ? readFileSync(f).subarray(0, 40_000) : Buffer.alloc(0)));
 
   /** Reads `bytes` both ways: data or a StorageError with a code, nothing else. */
   async function check(dir: string, bytes: Uint8Array): Promise<void> {
@@ -123,7 +123,7 @@ describe('reader fuzz (seeded)', () => {
     );
   });
 
-  it('bit flips and byte overwrites in real files', async () => {
+  itWithFixtures('bit flips and byte overwrites in real files', async () => {
     await using tmp = await tempDir();
     await fc.assert(
       fc.asyncProperty(fc.nat(seedFiles.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 8 }), async (which, flips) => {
@@ -135,7 +135,7 @@ describe('reader fuzz (seeded)', () => {
     );
   });
 
-  it('truncations and spliced garbage', async () => {
+  itWithFixtures('truncations and spliced garbage', async () => {
     await using tmp = await tempDir();
     await fc.assert(
       fc.asyncProperty(fc.nat(seedFiles.length - 1), fc.nat(), fc.uint8Array({ maxLength: 64 }), fc.nat(), async (which, cut, garbage, at) => {
@@ -186,13 +186,17 @@ describe('reader: follow mode', () => {
         if (e.kind === 'scalar') steps.push(e.step);
         if (steps.length === 60) controller.abort();
       }
-    })();
+      // Handled at once: the abort may come before the writer's close() below resolves.
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     for (let i = 0; i < 60; i++) {
       writer.addScalar('x', i, i);
       if (i % 7 === 0) await writer.flush();
     }
     await writer.close();
-    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await reading).toMatchObject({ name: 'AbortError' });
     expect(steps).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(files.size).toBe((await listEventFiles(tmp.dir)).length);
     expect(files.size).toBeGreaterThan(2);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, TfEventsStore, listEventFiles, verifyFile } from '../src/index.js';
-import { FIXTURES, PACKAGE_ROOT, tempDir } from './helpers.js';
+import { FIXTURES, PACKAGE_ROOT, itWithFixtures, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
@@ -49,7 +49,7 @@ describe('TfEventsStore', () => {
 });
 
 describe('tfevents CLI', () => {
-  it('inspect summarises a file and a log directory', async () => {
+  itWithFixtures('inspect summarises a file and a log directory', async () => {
     const file = path.join(FIXTURES, 'tf2-summary/events.out.tfevents.1585499054.Jaakkos-Mac-mini.local.11684.5.v2');
     const r = await cli('inspect', file, '--json');
     expect(r.code).toBe(0);
@@ -68,7 +68,7 @@ describe('tfevents CLI', () => {
     expect(text.stdout).toMatch(/lr {2}scalar {2}count=1 {2}steps=1\.\.1/);
   });
 
-  it('cat prints JSON lines', async () => {
+  itWithFixtures('cat prints JSON lines', async () => {
     const r = await cli('cat', path.join(FIXTURES, 'r-tfevents/events.out.tfevents.1687811641.v2'));
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.kind)).toEqual(['fileVersion', 'scalar']);

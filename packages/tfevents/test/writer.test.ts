@@ -62,7 +62,7 @@ describe('SummaryWriter', () => {
     writer.addText('notes', 'héllo *markdown*', 6, 1700000005);
     writer.addImage('img', png, 7, { wallTime: 1700000006 });
     writer.addProfiling('epoch', { durationMs: 12.5, counters: { samples: 640 } }, 8, 1700000007);
-    writer.addHparams({ lr: 0.01, optimizer: 'adam', nesterov: true }, { 'hparam/accuracy': 0.75 }, { wallTime: 1700000008 });
+    writer.addHparams({ lr: 0.01, optimizer: 'adam', nesterov: true }, { 'hparam/accuracy': 0.75 }, { wallTime: 1700000008, runName: '.' });
     await writer.close();
 
     const events = await collect(readRun(tmp.dir));
