@@ -1,6 +1,10 @@
 import { StorageError } from '@store/backend-core';
-import gifenc from 'gifenc';
+import * as gifencModule from 'gifenc';
 import { checkFinite, checkNumericArray, checkShape } from './input.js';
+
+// Node loads gifenc's CommonJS build (everything under `default`); bundlers its ESM build (named exports).
+const gifencExports = gifencModule as unknown as Record<string, unknown>;
+const gifenc = (typeof gifencExports.GIFEncoder === 'function' ? gifencExports : gifencExports.default) as typeof gifencModule.default;
 
 /** PyTorch's default frames per second for `add_video`. */
 export const DEFAULT_FPS = 4;
