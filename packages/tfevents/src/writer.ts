@@ -34,6 +34,7 @@ import { isPixelImage, pixelsToSummaryImage, type PixelImage } from './image-enc
 import { meshValues, type MeshOptions, type MeshTensor } from './mesh.js';
 import { computePrCurve, DEFAULT_PR_THRESHOLDS, prCurveRows, prCurveValue, type PrCurveData, type PrCurveOptions } from './pr-curve.js';
 import { purgeEventPayloads } from './purge.js';
+import { checkTagString } from './input.js';
 import { DEFAULT_FPS, encodeGif, prepareVideo, type VideoOptions, type VideoTensor } from './video.js';
 
 export interface SummaryWriterOptions {
@@ -357,6 +358,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
   /** The custom scalars dashboard's layout (PyTorch's `add_custom_scalars`), at step 0. */
   addCustomScalars(layout: CustomScalarsLayout, wallTime?: number): void {
     this.checkOpen();
+    if (wallTime !== undefined) checkWallTime(wallTime);
     this.addValues([customScalarsValue(layout)], 0, wallTime);
   }
 
@@ -388,6 +390,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
   addVideo(tag: string, video: VideoTensor, step = 0, options: VideoOptions = {}): void {
     this.checkOpen();
     checkTag(tag);
+    checkTagString(tag);
     const frames = prepareVideo(video);
     const encoded = encodeGif(frames, options.fps ?? DEFAULT_FPS);
     const image = { height: frames.height, width: frames.width, colorspace: frames.channels, encodedImageString: encoded };
@@ -402,6 +405,7 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
   }
 
   private addPixels(tag: string, pixels: PixelImage, format: 'CHW' | 'NCHW', step: number, wallTime: number | undefined): void {
+    checkTagString(tag);
     checkStep(step);
     const im = pixelsToSummaryImage(pixels, format);
     const image = { height: im.height, width: im.width, colorspace: im.colorspace, encodedImageString: im.encoded };
