@@ -1,5 +1,5 @@
 import { StorageError } from '@store/backend-core';
-import { checkFiniteArray, checkShape, checkTagString } from './input.js';
+import { checkFiniteArray, checkShape, checkString, checkTagString } from './input.js';
 import { floatTensor, type PluginValue } from './plugin-value.js';
 import { MeshPluginDataType, decodeMessage, encodeMessage } from './proto/plugins.js';
 
@@ -42,12 +42,21 @@ export function pythonJson(value: unknown, field = 'configDict'): string {
     return pythonFloat(value);
   }
   if (typeof value === 'string') {
-    return `"${value.replace(/[\\"\u0000-\u001f\u007f-\uffff]/g, (ch) => JSON_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+    checkString(value, field);
+    let out = '"';
+    for (const ch of value) {
+      const code = ch.codePointAt(0)!;
+      if (JSON_ESCAPES[ch] !== undefined) out += JSON_ESCAPES[ch];
+      else if (code >= 0x20 && code < 0x7f) out += ch;
+      // ensure_ascii: everything else as \uXXXX, astral characters as a surrogate pair.
+      else for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    }
+    return `${out}"`;
   }
   if (Array.isArray(value)) return `[${value.map((v, i) => pythonJson(v, `${field}[${i}]`)).join(', ')}]`;
   if (typeof value === 'object') {
     const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${keys.map((k) => `${pythonJson(k, field)}: ${pythonJson((value as Record<string, unknown>)[k], `${field}.${k}`)}`).join(', ')}}`;
+    return `{${keys.map((k) => `${pythonJson(k, `${field}.${k}`)}: ${pythonJson((value as Record<string, unknown>)[k], `${field}.${k}`)}`).join(', ')}}`;
   }
   throw new StorageError('EINVAL', `${field} must hold only JSON values`, { field });
 }
