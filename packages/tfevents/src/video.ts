@@ -91,6 +91,8 @@ export function encodeGif(video: VideoFrames, fps: number): Uint8Array {
   checkFinite(fps, 'fps');
   if (fps <= 0) throw new StorageError('EINVAL', 'fps must be positive', { field: 'fps' });
   const { frames, height, width, rgba } = video;
+  // GIF stores the screen size in 16 bits.
+  if (width > 0xffff || height > 0xffff) throw new StorageError('EINVAL', `a GIF frame is at most 65535 pixels a side, this grid is ${width}x${height}`, { field: 'video.shape' });
   const delay = Math.round(1000 / fps);
   const pixels = height * width;
   const colors = new Map<number, number>();
