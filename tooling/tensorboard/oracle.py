@@ -8,8 +8,9 @@
                                    (pr_curves, custom_scalars layout, mesh metadata, hparams
                                    content) and the projector config with its tensors.
   oracle.py pytorch <spec> <logdir> Replays the calls listed in the JSON file <spec> with
-                                   torch.utils.tensorboard.SummaryWriter (tensorboardX when torch
-                                   is not installed) into <logdir>; prints {"writer": ...}.
+                                   torch.utils.tensorboard.SummaryWriter into <logdir>; prints
+                                   {"writer": "torch <version>"}, or {"writer": null} when torch
+                                   is not installed.
 """
 import base64
 import io
@@ -181,13 +182,10 @@ def pytorch(spec_path, logdir):
     try:
         from torch.utils.tensorboard import SummaryWriter
         import torch
-
-        writer_name = "torch " + torch.__version__
     except ImportError:
-        from tensorboardX import SummaryWriter
-
-        torch = None
-        writer_name = "tensorboardX"
+        json.dump({"writer": None}, sys.stdout)
+        return
+    writer_name = "torch " + torch.__version__
     with open(spec_path) as f:
         calls = json.load(f)
 
@@ -196,7 +194,7 @@ def pytorch(spec_path, logdir):
             return np.asarray(value["array"], dtype=value.get("dtype", "float64")).reshape(value["shape"])
         if isinstance(value, dict) and "tensor" in value:
             array = np.asarray(value["tensor"], dtype=value.get("dtype", "float32")).reshape(value["shape"])
-            return torch.from_numpy(array) if torch is not None else array
+            return torch.from_numpy(array)
         return value
 
     import contextlib

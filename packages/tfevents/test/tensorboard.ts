@@ -20,12 +20,3 @@ export async function oracle<T>(...args: string[]): Promise<T> {
   const { stdout } = await run(PYTHON, [ORACLE, ...args], { maxBuffer: 1 << 28, env: { ...process.env, PYTHONWARNINGS: 'ignore', TF_CPP_MIN_LOG_LEVEL: '3' } });
   return JSON.parse(stdout) as T;
 }
-
-export async function hasTorch(): Promise<boolean> {
-  try {
-    await run(PYTHON, ['-c', 'import torch']);
-    return true;
-  } catch {
-    return false;
-  }
-}
