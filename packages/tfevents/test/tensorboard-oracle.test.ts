@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decode as decodePng } from 'fast-png';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, computePrCurve, histogramFromValues, readRun, type TfEvent } from '../src/index.js';
 import { toHwc } from '../src/image-encode.js';
@@ -72,6 +72,8 @@ describeOracle('TensorBoard reads what SummaryWriter writes', () => {
     w.addImage('pixels', { data: rgb, shape: [3, 5, 4] }, 1, { wallTime: 1013 });
     const gray = new Uint8Array(6 * 7).map(() => Math.floor(rand() * 256));
     w.addImage('gray', { data: gray, shape: [6, 7, 1], dataformats: 'HWC' }, 1, { wallTime: 1013 });
+    const rgbaBytes = new Uint8Array(2 * 3 * 4).map(() => Math.floor(rand() * 256));
+    w.addImage('encoded', encodePng({ width: 3, height: 2, data: rgbaBytes, channels: 4, depth: 8 }), 1, { wallTime: 1013 });
     const batch = new Float32Array(10 * 3 * 4 * 3).map(() => rand());
     w.addImages('batch', { data: batch, shape: [10, 3, 4, 3] }, 2, { wallTime: 1014 });
     w.addHparams({ lr: 0.01, optimizer: 'adam', bn: true }, { 'hp/accuracy': 0.75 }, { wallTime: 1015 });
@@ -118,6 +120,9 @@ describeOracle('TensorBoard reads what SummaryWriter writes', () => {
     const grayOut = tb.blobs.images!['.']!.gray![0]!;
     expect(grayOut.images![0]!.mode).toBe('RGB');
     expect(pixelsOf(grayOut.images![0]!)).toEqual(Array.from(gray).flatMap((v) => [v, v, v]));
+    const encoded = tb.blobs.images!['.']!.encoded![0]!;
+    expect([encoded.width, encoded.height, encoded.images![0]!.mode]).toEqual([3, 2, 'RGBA']);
+    expect(pixelsOf(encoded.images![0]!)).toEqual(Array.from(rgbaBytes));
     const grid = tb.blobs.images!['.']!.batch![0]!;
     expect([grid.width, grid.height]).toEqual([3 * 8, 4 * 2]);
     expect(pixelsOf(grid.images![0]!)).toEqual(Array.from(toHwc({ data: batch, shape: [10, 3, 4, 3] }, 'NCHW').data));
