@@ -9,6 +9,7 @@ import {
 import { EventType, HParamsPluginDataType, LogLevelEnum, SessionStatusEnum, SummaryMetadataType, SummaryValueType } from './proto/index.js';
 import { decodeTensor, longToNumber, type LongLike, type TensorProtoLike } from './tensor.js';
 import { TagCache } from './tag-cache.js';
+import { convertPluginTensor } from './plugin-decode.js';
 import type { HParamValue, HParamsData, SummaryMetadataInfo, Tensor, TfEvent } from './types.js';
 
 /**
@@ -274,6 +275,7 @@ export class EventDecoder {
     lost: boolean,
   ): void {
     const { values, shape } = tensor;
+    if (convertPluginTensor(tensor, pluginName, metadata, base, out)) return;
     if (pluginName === PLUGIN_SCALARS && values.length === 1 && typeof values[0] === 'number') {
       out.push({ kind: 'scalar', value: values[0], dtype: tensor.dtype, ...base });
       return;

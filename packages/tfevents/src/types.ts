@@ -1,4 +1,5 @@
 /** Typed events produced by the reader. One TFRecord becomes one or more of these. */
+import type { CustomScalarsLayoutData } from './custom-scalars.js';
 
 /** Where an event came from: the file and the byte offset of its TFRecord. */
 export interface EventBase {
@@ -136,6 +137,39 @@ export interface HParamsEvent extends ValueBase {
   data: HParamsData;
 }
 
+/** A pr_curves tensor [6, k]: one entry per threshold in each row (float32 values widened). */
+export interface PrCurveEvent extends ValueBase {
+  kind: 'prCurve';
+  /** From the PrCurvePluginData metadata (k when absent). */
+  numThresholds: number;
+  truePositives: number[];
+  falsePositives: number[];
+  trueNegatives: number[];
+  falseNegatives: number[];
+  precision: number[];
+  recall: number[];
+}
+
+/** The custom scalars dashboard layout (`custom_scalars__config__`). */
+export interface CustomScalarsEvent extends ValueBase {
+  kind: 'customScalars';
+  layout: CustomScalarsLayoutData;
+}
+
+/** One part (vertices, faces or colors) of a mesh summary; the tag is `<name>_<contentType>`. */
+export interface MeshEvent extends ValueBase {
+  kind: 'mesh';
+  /** The mesh's name (the tag given to addMesh). */
+  name: string;
+  contentType: 'VERTEX' | 'FACE' | 'COLOR' | string;
+  /** Bitmask of the parts present in the whole mesh: 1 << content type. */
+  components: number;
+  jsonConfig: string;
+  /** [B, N, 3] */
+  shape: number[];
+  values: number[];
+}
+
 export interface FileVersionEvent extends EventBase {
   kind: 'fileVersion';
   version: string;
@@ -188,6 +222,9 @@ export type TfEvent =
   | TextEvent
   | TensorEvent
   | HParamsEvent
+  | PrCurveEvent
+  | CustomScalarsEvent
+  | MeshEvent
   | FileVersionEvent
   | GraphEvent
   | MetaGraphEvent

@@ -27,6 +27,15 @@ import { inspectImage } from './image.js';
 import { dataTypeValue, encodeEvent, encodeHParamsPluginData } from './proto/index.js';
 import { frameInPlace } from './record.js';
 import { SCALAR_METADATA_FIELDS, scalarRecordSize, writeScalarRecord } from './scalar-codec.js';
+import { audioValue, DEFAULT_SAMPLE_RATE, type AudioOptions } from './audio.js';
+import { customScalarsValue, type CustomScalarsLayout } from './custom-scalars.js';
+import { writeEmbedding, type EmbeddingMatrix, type EmbeddingOptions } from './embedding.js';
+import { isPixelImage, pixelsToSummaryImage, type PixelImage } from './image-encode.js';
+import { meshValues, type MeshOptions, type MeshTensor } from './mesh.js';
+import { computePrCurve, DEFAULT_PR_THRESHOLDS, prCurveRows, prCurveValue, type PrCurveData, type PrCurveOptions } from './pr-curve.js';
+import { purgeEventPayloads } from './purge.js';
+import { checkTagString } from './input.js';
+import { DEFAULT_FPS, encodeGif, prepareVideo, type VideoOptions, type VideoTensor } from './video.js';
 
 export interface SummaryWriterOptions {
   /** Run directory; created if missing. */
@@ -39,6 +48,11 @@ export interface SummaryWriterOptions {
   flushMs?: number;
   /** Start a new file when the next record would grow the current one beyond this. Default 10 MiB. */
   maxFileSize?: number;
+  /**
+   * Resuming a run after a crash at step N: pass N and TensorBoard drops the events of this run
+   * with step ≥ N written before (PyTorch's purge_step; see `purgeEventPayloads`).
+   */
+  purgeStep?: number;
 }
 
 export interface HistogramOptions {
@@ -140,7 +154,12 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
     this.maxQueue = positiveInteger(options.maxQueue ?? DEFAULT_MAX_QUEUE, 'maxQueue');
     this.maxFileSize = positiveInteger(options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE, 'maxFileSize');
     const flushMs = positiveInteger(options.flushMs ?? DEFAULT_FLUSH_MS, 'flushMs');
+    const purgeStep = this.options.purgeStep;
+    // Sub-runs (addScalars, hparams runName) must not purge: only this run resumes.
+    delete this.options.purgeStep;
     this.cut();
+    // Nothing is on disk before kick() below, so a bad purgeStep throws with nothing written.
+    if (purgeStep !== undefined) for (const payload of purgeEventPayloads(purgeStep, now())) this.appendPayload(payload);
     this.timer = setInterval(() => {
       if (this.hasPending()) this.kick();
     }, flushMs);
@@ -239,10 +258,18 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
     this.addValues([{ tag, metadata: pluginMetadata(PLUGIN_TEXT, DATA_CLASS_TENSOR), data: { tensor } }], step, wallTime);
   }
 
-  /** An encoded PNG or JPEG image; width/height/colorspace are read from its header unless given. */
-  addImage(tag: string, encoded: Uint8Array, step = 0, options: ImageOptions = {}): void {
+  /**
+   * An encoded PNG or JPEG image (width/height/colorspace are read from its header unless
+   * given), or raw pixels (`PixelImage`, default dataformats 'CHW'), PNG-encoded as PyTorch's
+   * `add_image` does.
+   */
+  addImage(tag: string, encoded: Uint8Array | PixelImage, step = 0, options: ImageOptions = {}): void {
     this.checkOpen();
     checkTag(tag);
+    if (isPixelImage(encoded)) {
+      this.addPixels(tag, encoded, 'CHW', step, options.wallTime);
+      return;
+    }
     if (!(encoded instanceof Uint8Array)) throw new StorageError('EINVAL', `image for '${tag}' must be a Uint8Array`, { field: 'image' });
     const info = inspectImage(encoded);
     const image = {
@@ -345,6 +372,84 @@ export class SummaryWriter implements ExitFlushable, AsyncDisposable {
       return { tag: `${PROFILING_PREFIX}${name}/${key}`, data: { simpleValue: value }, metadata: SCALAR_METADATA_FIELDS };
     });
     this.addValues(values, step, wallTime);
+  }
+
+  /**
+   * A precision-recall curve of `labels` (boolean or 0/1) against `predictions` (in [0, 1]):
+   * the pr_curves plugin's [6, numThresholds] tensor, computed as PyTorch's `add_pr_curve`
+   * (see `computePrCurve`).
+   */
+  addPrCurve(tag: string, labels: ArrayLike<boolean | number>, predictions: ArrayLike<number>, step = 0, options: PrCurveOptions = {}): void {
+    this.checkOpen();
+    checkTag(tag);
+    const numThresholds = options.numThresholds ?? DEFAULT_PR_THRESHOLDS;
+    const curve = computePrCurve(labels, predictions, { ...options, numThresholds });
+    this.addValues([prCurveValue(tag, curve, numThresholds)], step, options.wallTime);
+  }
+
+  /** A precision-recall curve already computed (PyTorch's `add_pr_curve_raw`): six rows of equal length. */
+  addPrCurveRaw(tag: string, data: PrCurveData, step = 0, options: { numThresholds?: number; wallTime?: number } = {}): void {
+    this.checkOpen();
+    checkTag(tag);
+    const { values, thresholds } = prCurveRows(data);
+    this.addValues([prCurveValue(tag, values, options.numThresholds ?? thresholds)], step, options.wallTime);
+  }
+
+  /** The custom scalars dashboard's layout (PyTorch's `add_custom_scalars`), at step 0. */
+  addCustomScalars(layout: CustomScalarsLayout, wallTime?: number): void {
+    this.checkOpen();
+    if (wallTime !== undefined) checkWallTime(wallTime);
+    this.addValues([customScalarsValue(layout)], 0, wallTime);
+  }
+
+  /**
+   * Projector files for a [N, D] matrix in this run's directory, as PyTorch's
+   * `add_embedding` lays them out (see `writeEmbedding`). Written synchronously; everything is
+   * checked before the first file is written.
+   */
+  addEmbedding(mat: EmbeddingMatrix, options: EmbeddingOptions = {}): void {
+    this.checkOpen();
+    writeEmbedding(this.logDir, mat, options);
+  }
+
+  /** Mono float samples in [-1, 1] as a 16-bit WAV (PyTorch's `add_audio`; out-of-range samples are clipped). */
+  addAudio(tag: string, samples: ArrayLike<number>, step = 0, options: AudioOptions = {}): void {
+    this.checkOpen();
+    checkTag(tag);
+    this.addValues([audioValue(tag, samples, options.sampleRate ?? DEFAULT_SAMPLE_RATE)], step, options.wallTime);
+  }
+
+  /** A batch of images (default dataformats 'NCHW') as one PNG grid, as PyTorch's `add_images` (make_grid, 8 per row). */
+  addImages(tag: string, images: PixelImage, step = 0, options: { wallTime?: number } = {}): void {
+    this.checkOpen();
+    checkTag(tag);
+    this.addPixels(tag, images, 'NCHW', step, options.wallTime);
+  }
+
+  /** A batch of videos [N, T, C, H, W] as one animated GIF on a grid (PyTorch's `add_video`, default 4 fps). */
+  addVideo(tag: string, video: VideoTensor, step = 0, options: VideoOptions = {}): void {
+    this.checkOpen();
+    checkTag(tag);
+    checkTagString(tag);
+    const frames = prepareVideo(video);
+    const encoded = encodeGif(frames, options.fps ?? DEFAULT_FPS);
+    const image = { height: frames.height, width: frames.width, colorspace: frames.channels, encodedImageString: encoded };
+    this.addValues([{ tag, metadata: legacyMetadata(PLUGIN_IMAGES), data: { image } }], step, options.wallTime);
+  }
+
+  /** A mesh or point cloud for the mesh plugin (PyTorch's `add_mesh`): vertices [B, N, 3], optional faces and colors. */
+  addMesh(tag: string, vertices: MeshTensor, options: MeshOptions = {}): void {
+    this.checkOpen();
+    checkTag(tag);
+    this.addValues(meshValues(tag, vertices, options), options.step ?? 0, options.wallTime);
+  }
+
+  private addPixels(tag: string, pixels: PixelImage, format: 'CHW' | 'NCHW', step: number, wallTime: number | undefined): void {
+    checkTagString(tag);
+    checkStep(step);
+    const im = pixelsToSummaryImage(pixels, format);
+    const image = { height: im.height, width: im.width, colorspace: im.colorspace, encodedImageString: im.encoded };
+    this.addValues([{ tag, metadata: legacyMetadata(PLUGIN_IMAGES), data: { image } }], step, wallTime);
   }
 
   /** Hands everything queued (here and in sub-run writers) to the operating system. */

@@ -3,6 +3,7 @@ import { copyFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readEvents, readRun, type TfEvent } from '../src/index.js';
+import { LayoutType } from '../src/proto/plugins.js';
 import { FIXTURES, HAVE_FIXTURES, collect, itWithFixtures, tempDir } from './helpers.js';
 
 /**
@@ -118,6 +119,7 @@ function checkValue(ours: TfEvent, oracle: OracleValue, where: string): void {
         }
         return;
       }
+      if (checkPluginTensor(ours, oracle, where)) return;
       expect(ours.kind, where).toBe('tensor');
       if (ours.kind !== 'tensor') return;
       expect(ours.tensor!.dtype, where).toBe(t.dtype);
@@ -145,6 +147,38 @@ function checkValue(ours: TfEvent, oracle: OracleValue, where: string): void {
     default:
       throw new Error(`${where}: oracle kind ${oracle.kind} not covered by this test`);
   }
+}
+
+/** pr_curves and custom_scalars tensors decode to their typed events; the values must still be the oracle's. */
+function checkPluginTensor(ours: TfEvent, oracle: OracleValue, where: string): boolean {
+  const t = oracle.tensor!;
+  if (oracle.metadata?.plugin_name === 'pr_curves') {
+    expect(ours.kind, where).toBe('prCurve');
+    if (ours.kind !== 'prCurve') return true;
+    expect(ours.numThresholds, where).toBe((oracle.metadata.plugin_content as { num_thresholds: number }).num_thresholds);
+    const rows = [ours.truePositives, ours.falsePositives, ours.trueNegatives, ours.falseNegatives, ours.precision, ours.recall];
+    expect([6, rows[0]!.length], where).toEqual(t.shape);
+    expect(rows.flat(), where).toEqual(flatten(t.values));
+    return true;
+  }
+  if (oracle.metadata?.plugin_name === 'custom_scalars') {
+    expect(ours.kind, where).toBe('customScalars');
+    if (ours.kind !== 'customScalars') return true;
+    // Re-encoding the decoded layout gives back the very bytes in the file.
+    const message = {
+      version: ours.layout.version,
+      category: ours.layout.categories.map((c) => ({
+        title: c.title,
+        closed: c.closed,
+        chart: c.charts.map((ch) => ({ title: ch.title, ...(ch.multiline ? { multiline: { tag: ch.multiline.tags } } : {}), ...(ch.margin ? { margin: { series: ch.margin.series } } : {}) })),
+      })),
+    };
+    const bytes = LayoutType.encode(LayoutType.fromObject(message)).finish();
+    const expected = t.values as { len: number; sha256: string };
+    expect([bytes.length, sha256(bytes)], where).toEqual([expected.len, expected.sha256]);
+    return true;
+  }
+  return false;
 }
 
 function checkFile(file: string, events: TfEvent[]): void {
