@@ -112,7 +112,11 @@ export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
 
   for (const { dir, ns } of folders.reverse()) {
     if (index.nsExists(ns, index.end)) {
-      await writeVersionsFile(ctx.root, index, ctx.adapter, ns).catch((error: unknown) => ctx.log(`cleanup could not write .versions of ${ns}: ${String(error)}`));
+      try {
+        writeVersionsFile(ctx.root, index, ctx.adapter, ns);
+      } catch (error) {
+        ctx.log(`cleanup could not write .versions of ${ns}: ${String(error)}`);
+      }
       continue;
     }
     // Folder of a deleted (or never committed) namespace: remove once nothing is left in it.

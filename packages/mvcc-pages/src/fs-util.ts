@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync as fsyncCb, fdatasync as fdatasyncCb, openSync } from 'node:fs';
+import { closeSync, fsync as fsyncCb, fdatasync as fdatasyncCb, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -64,19 +64,44 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
  * transaction commits, so a torn write is harmless and no temp file is needed.
  */
 export async function writeFileDirect(file: string, data: Uint8Array, sync: boolean): Promise<void> {
-  let handle: fs.FileHandle;
+  // Pages are small: synchronous open/write/close cost less than three pool round trips.
+  let fd: number;
   try {
-    handle = await fs.open(file, 'w');
+    fd = openSync(file, 'w');
   } catch (error) {
     throw fromNodeError(error, file, 'create');
   }
   try {
-    await handle.writeFile(data);
-    if (sync) await handle.datasync();
+    let done = 0;
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+    if (sync) await fdatasync(fd);
   } catch (error) {
     throw fromNodeError(error, file, 'write');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   if (sync) await fsyncDir(path.dirname(file));
+}
+
+/** Temp file + rename with synchronous calls and no fsync, for small derived files. */
+export function writeFileAtomicSync(file: string, text: string): void {
+  const temp = tempNameFor(file);
+  try {
+    const fd = openSync(temp, 'wx');
+    try {
+      const data = Buffer.from(text, 'utf8');
+      let done = 0;
+      while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created
+    }
+    throw fromNodeError(error, file, 'write');
+  }
 }

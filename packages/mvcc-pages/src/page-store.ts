@@ -2,10 +2,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FileLock, StorageError, crc32c, fromNodeError, isStorageError } from '@store/backend-core';
+import { StorageError, crc32c, fromNodeError, isStorageError } from '@store/backend-core';
 import type { FormatAdapter, Value } from '@store/format-adapters';
 import { LRUCache } from 'lru-cache';
 import { CommitLog, hex8, type CommitRecord } from './commit-log.js';
+import { CommitLock } from './commit-lock.js';
 import { loadConfig, pageAdapter, type StoreConfig } from './config.js';
 import { fsyncDir, writeFileAtomic, writeFileDirect } from './fs-util.js';
 import { compilePattern, isInSubtree, namespaceFolder, parseNamespace, type NamespacePattern } from './namespace.js';
@@ -67,6 +68,7 @@ export class PageStore implements AsyncDisposable {
   readonly #index: VersionIndex;
   readonly #registry: ProcessRegistry | undefined;
   readonly #tsn: TsnAllocator | undefined;
+  readonly #commitLock: CommitLock | undefined;
   readonly #active = new Set<Transaction>();
   readonly #cache: LRUCache<string, readonly Value[]>;
   readonly #options: OpenOptions;
@@ -88,6 +90,7 @@ export class PageStore implements AsyncDisposable {
     this.#options = options;
     this.#cache = new LRUCache({ max: options.cacheSize ?? 1024 });
     this.#tsn = registry === undefined ? undefined : new TsnAllocator(path.join(root, META_DIR), registry);
+    this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.entry.owner.startTime);
   }
 
   /**
@@ -613,7 +616,7 @@ export class PageStore implements AsyncDisposable {
 
   async #commitLocked(txn: Transaction): Promise<CommitRecord> {
     this.#checkOpen();
-    const lock = await FileLock.acquire(path.join(this.root, META_DIR, 'commit.lock'), { waitMs: this.#options.lockTimeoutMs ?? 30_000, retryDelayMs: 1 });
+    const release = await this.#commitLock!.acquire(this.#options.lockTimeoutMs ?? 30_000);
     try {
       this.#refresh();
       this.#log.cutTornTail();
@@ -632,11 +635,15 @@ export class PageStore implements AsyncDisposable {
       for (const w of writes) this.#cache.set(`${w.ns}\u0000${w.page}\u0000${txn.tsn}`, w.objects);
       const touched = new Set([...record.creates, ...record.deletes, ...writes.map((w) => w.ns)]);
       for (const ns of touched) {
-        await writeVersionsFile(this.root, this.#index, this.#adapter, ns).catch((error: unknown) => this.#logWarning(`could not write .versions of ${ns}: ${String(error)}`));
+        try {
+          writeVersionsFile(this.root, this.#index, this.#adapter, ns);
+        } catch (error) {
+          this.#logWarning(`could not write .versions of ${ns}: ${String(error)}`);
+        }
       }
       return logged;
     } finally {
-      await lock.release();
+      await release();
     }
   }
 

@@ -24,6 +24,9 @@ import { writeFileAtomic } from './fs-util.js';
  * The file is rewritten atomically (temp + rename) but not fsynced: it only matters
  * while its process lives, and a machine crash ends every process anyway.
  */
+/** Delay of lazy registration writes (lower horizons, lower op counts). */
+export const FLUSH_DELAY_MS = 500;
+
 export interface ProcessEntry {
   owner: LockOwner;
   blocks: [number, number][];
@@ -81,13 +84,16 @@ export class ProcessRegistry {
     this.flushSoon();
   }
 
-  /** Writes the entry within ~50 ms (coalescing bursts of changes). */
+  /**
+   * Writes the entry within ~0.5 s, coalescing bursts: a process running transaction after
+   * transaction on a namespace keeps its count on disk above 0 instead of writing 1, 0, 1…
+   */
   flushSoon(): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush().catch(() => undefined);
-    }, 50);
+    }, FLUSH_DELAY_MS);
     this.#timer.unref();
   }
 

@@ -1,7 +1,7 @@
-import * as fs from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { FormatAdapter, ValueObject } from '@store/format-adapters';
-import { writeFileAtomic } from './fs-util.js';
+import { writeFileAtomicSync } from './fs-util.js';
 import { namespaceFolder } from './namespace.js';
 import { pageName, versionFileName } from './page-id.js';
 import type { VersionIndex } from './version-index.js';
@@ -12,14 +12,19 @@ import type { VersionIndex } from './version-index.js';
  *
  *   { namespace, commit: <seq it reflects>, pages: { page001: { file, tsn, commit } } }
  *
- * It is a view derived from the commit log (the truth), rewritten after each commit that
- * touches the namespace and by cleanup; it is never read back by the store.
+ * It is a view derived from the commit log (the truth), rewritten (temp + rename, not
+ * fsynced) under the commit lock by each commit that touches the namespace, and by
+ * cleanup; the store never reads it back.
  */
-export async function writeVersionsFile(root: string, index: VersionIndex, adapter: FormatAdapter, ns: string): Promise<void> {
+export function writeVersionsFile(root: string, index: VersionIndex, adapter: FormatAdapter, ns: string): void {
   const at = index.end;
   const file = path.join(root, namespaceFolder(ns), `.versions.${adapter.extension}`);
   if (!index.nsExists(ns, at)) {
-    await fs.unlink(file).catch(() => undefined);
+    try {
+      unlinkSync(file);
+    } catch {
+      // not there
+    }
     return;
   }
   const pages: ValueObject = {};
@@ -27,5 +32,5 @@ export async function writeVersionsFile(root: string, index: VersionIndex, adapt
     const v = index.visible(ns, page, at)!;
     pages[pageName(page)] = { file: versionFileName(page, adapter.extension, v.tsn), tsn: v.tsn, commit: v.seq };
   }
-  await writeFileAtomic(file, adapter.serialize({ namespace: ns, commit: at, pages }), { sync: false });
+  writeFileAtomicSync(file, adapter.serialize({ namespace: ns, commit: at, pages }));
 }
