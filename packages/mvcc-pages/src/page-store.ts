@@ -492,25 +492,33 @@ export class PageStore implements AsyncDisposable {
     const cacheKey = `${ns}\u0000${page}\u0000${v.tsn}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const file = this.versionFile(ns, page, v.tsn);
-    let bytes: Buffer | undefined = await fs.readFile(file).catch(() => undefined);
-    if (bytes === undefined || hex8(crc32c(bytes)) !== v.crc) {
-      // Lost with the OS cache (durability 'commit') or damaged: the commit record has the text.
-      const record = this.#log.readAt(v.logOffset);
-      const w = record.writes.find((x) => x.ns === ns && x.page === page);
-      const text = w === undefined ? undefined : Buffer.from(w.text, 'utf8');
-      if (w === undefined || text === undefined || hex8(crc32c(text)) !== v.crc) {
-        throw new StorageError('ECORRUPT', 'version file is damaged and its commit record does not match', { path: path.relative(this.root, file) });
-      }
-      bytes = text;
-      if (!this.readOnly) {
-        await fs.mkdir(path.dirname(file), { recursive: true }).catch(() => undefined);
-        await writeFileAtomic(file, text, { sync: true }).catch((error: unknown) => this.#logWarning(`could not restore ${file}: ${String(error)}`));
-      }
-    }
-    const objects = deepFreeze(parsePage(this.#adapter, bytes.toString('utf8'), path.relative(this.root, file)));
+    const text = await this.versionText(ns, page, v);
+    const objects = deepFreeze(parsePage(this.#adapter, text, path.relative(this.root, this.versionFile(ns, page, v.tsn))));
     this.#cache.set(cacheKey, objects);
     return objects;
+  }
+
+  /**
+   * @internal The text of a committed version, checked against the CRC32C its commit
+   * recorded. A file that is missing or damaged (lost with the OS cache under durability
+   * 'commit', or hurt later) is rebuilt from the commit record's copy, and rewritten
+   * unless the store is read-only. `ECORRUPT` if neither copy matches.
+   */
+  async versionText(ns: string, page: number, v: Version): Promise<string> {
+    const file = this.versionFile(ns, page, v.tsn);
+    const bytes: Buffer | undefined = await fs.readFile(file).catch(() => undefined);
+    if (bytes !== undefined && hex8(crc32c(bytes)) === v.crc) return bytes.toString('utf8');
+    const record = this.#log.readAt(v.logOffset);
+    const w = record.writes.find((x) => x.ns === ns && x.page === page);
+    const text = w === undefined ? undefined : Buffer.from(w.text, 'utf8');
+    if (text === undefined || hex8(crc32c(text)) !== v.crc) {
+      throw new StorageError('ECORRUPT', 'version file is damaged and its commit record does not match', { path: path.relative(this.root, file) });
+    }
+    if (!this.readOnly) {
+      await fs.mkdir(path.dirname(file), { recursive: true }).catch(() => undefined);
+      await writeFileAtomic(file, text, { sync: true }).catch((error: unknown) => this.#logWarning(`could not restore ${file}: ${String(error)}`));
+    }
+    return text.toString('utf8');
   }
 
   async #writeVersion(txn: Transaction, ns: string, page: number, objects: readonly Value[], text?: string): Promise<void> {
