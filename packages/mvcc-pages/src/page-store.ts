@@ -149,7 +149,7 @@ export class PageStore implements AsyncDisposable {
   }
 
   /** The objects of a page at the transaction's snapshot (or as this transaction wrote it). `ENOENT` if there is no such page. */
-  readPage(txn: Transaction, ns: string, pageId: PageId | number): Promise<Value[]> {
+  async readPage(txn: Transaction, ns: string, pageId: PageId | number): Promise<Value[]> {
     this.#own(txn);
     parseNamespace(ns);
     const page = pageNumber(pageId);
@@ -168,7 +168,7 @@ export class PageStore implements AsyncDisposable {
    * Replaces a page's objects. The page must have been read (or written) by this
    * transaction first, else `EINVAL`. Its version file is written before this resolves.
    */
-  updatePage(txn: Transaction, ns: string, pageId: PageId | number, objects: Value[]): Promise<void> {
+  async updatePage(txn: Transaction, ns: string, pageId: PageId | number, objects: Value[]): Promise<void> {
     this.#own(txn, true);
     parseNamespace(ns);
     const page = pageNumber(pageId);
@@ -191,7 +191,7 @@ export class PageStore implements AsyncDisposable {
    * exceed `pageSize` (always, with `forceOneObjectPerPage`). Creates the namespace if
    * needed. Returns the page id.
    */
-  insertObject(txn: Transaction, ns: string, object: Value): Promise<PageId> {
+  async insertObject(txn: Transaction, ns: string, object: Value): Promise<PageId> {
     this.#own(txn, true);
     parseNamespace(ns);
     return txn.run(async () => {
@@ -221,7 +221,7 @@ export class PageStore implements AsyncDisposable {
    * with `*`/`?` wildcards), at the snapshot. Records the pages and the matched set, so a
    * commit fails if another transaction changed, added or removed any of them.
    */
-  getMatchingObjects(txn: Transaction, pattern: NamespacePattern, filter?: (object: Value, namespace: string) => boolean): Promise<MatchedObject[]> {
+  async getMatchingObjects(txn: Transaction, pattern: NamespacePattern, filter?: (object: Value, namespace: string) => boolean): Promise<MatchedObject[]> {
     this.#own(txn);
     const re = compilePattern(pattern);
     return txn.run(async () => {
@@ -253,7 +253,7 @@ export class PageStore implements AsyncDisposable {
     return this.#pagesIn(txn, ns).map(pageName);
   }
 
-  createNamespace(txn: Transaction, ns: string): Promise<void> {
+  async createNamespace(txn: Transaction, ns: string): Promise<void> {
     this.#own(txn, true);
     parseNamespace(ns);
     return txn.run(async () => {
@@ -264,7 +264,7 @@ export class PageStore implements AsyncDisposable {
   }
 
   /** Deletes a namespace and the namespaces nested in it, once no other transaction is operating on them. */
-  deleteNamespace(txn: Transaction, ns: string, options: NamespaceOpOptions = {}): Promise<void> {
+  async deleteNamespace(txn: Transaction, ns: string, options: NamespaceOpOptions = {}): Promise<void> {
     this.#own(txn, true);
     parseNamespace(ns);
     return txn.run(async () => {
@@ -276,7 +276,7 @@ export class PageStore implements AsyncDisposable {
   }
 
   /** Renames a namespace (and those nested in it): its pages are copied as new versions under the new name in this transaction. */
-  renameNamespace(txn: Transaction, from: string, to: string, options: NamespaceOpOptions = {}): Promise<void> {
+  async renameNamespace(txn: Transaction, from: string, to: string, options: NamespaceOpOptions = {}): Promise<void> {
     this.#own(txn, true);
     parseNamespace(from);
     parseNamespace(to);
