@@ -25,7 +25,7 @@ export interface CleanupStats {
   deadProcesses: number;
   /** Files that could not be removed (logged). */
   failures: number;
-  /** Oldest snapshot any open store may still read (versions hidden at it were removable). */
+  /** Every open store's snapshots were listed or at or above this commit seq. */
   horizon: number;
 }
 
@@ -35,7 +35,8 @@ export interface CleanupContext {
   meta: string;
   adapter: FormatAdapter;
   registryToken: string;
-  horizon: () => number;
+  /** Snapshots of this store's open transactions. */
+  snapshots: () => number[];
   activeTsns: () => Set<number>;
   log: (message: string) => void;
 }
@@ -45,8 +46,9 @@ const TEMP_MIN_AGE_MS = 60_000;
 
 /**
  * One cleanup pass. Safe beside running transactions in any process: a committed version
- * is removed only if a newer commit at or below every store's published horizon hides
- * it; an uncommitted one only if its TSN was handed out (below the counter, read before
+ * (visible from its commit until the next change of its page or namespace) is removed
+ * only if that change is at or below every store's published horizon and no listed
+ * snapshot falls inside its lifetime; an uncommitted one only if its TSN was handed out (below the counter, read before
  * the registrations) to no live store and the log, re-read afterwards, does not have it.
  */
 export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
@@ -54,9 +56,17 @@ export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
   let index = ctx.store.index;
   const counter = readCounter(ctx.meta);
   const peers = readPeers(path.join(ctx.meta, 'procs'));
-  let horizon = Math.min(ctx.horizon(), index.end);
-  for (const p of peers) if (p.alive && p.token !== ctx.registryToken) horizon = Math.min(horizon, p.horizon);
+  // Snapshots that may be open: each live store's listed ones, and any at or above its horizon.
+  let horizon = index.end;
+  const snapshots = [...ctx.snapshots()];
+  for (const p of peers) {
+    if (!p.alive || p.token === ctx.registryToken) continue;
+    horizon = Math.min(horizon, p.horizon);
+    snapshots.push(...(p.snapshots ?? []));
+  }
   stats.horizon = horizon;
+  /** A version live from commit `from` until the change at `until` is seen by no possible snapshot. */
+  const hidden = (from: number, until: number | undefined): boolean => until !== undefined && until <= horizon && !snapshots.some((s) => s >= from && s < until);
   const ownBlocks = peers.find((p) => p.token === ctx.registryToken)?.blocks ?? [];
   const liveBlocks = peers.filter((p) => p.alive && p.token !== ctx.registryToken).flatMap((p) => p.blocks);
   const active = ctx.activeTsns();
@@ -92,7 +102,7 @@ export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
       if (seq !== undefined) {
         const v = index.history(ns, parsed.page).find((x) => x.tsn === parsed.tsn);
         if (v === undefined) await remove(file, 'debrisRemoved');
-        else if (index.isObsolete(ns, parsed.page, v, horizon)) await remove(file, 'versionsRemoved');
+        else if (hidden(v.seq, index.nextChange(ns, parsed.page, v))) await remove(file, 'versionsRemoved');
         continue;
       }
       if (parsed.tsn >= counter) continue; // handed out after we read the registrations
@@ -147,6 +157,7 @@ function namespaceFolders(root: string): { dir: string; ns: string }[] {
       if (!e.isDirectory() || e.name.startsWith('.')) continue;
       const ns = prefix === '' ? e.name : `${prefix}.${e.name}`;
       try {
+        if (parseNamespace(e.name).length !== 1) continue; // a dotted name is no namespace segment
         parseNamespace(ns);
       } catch {
         continue;

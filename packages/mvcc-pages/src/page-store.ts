@@ -120,7 +120,12 @@ export class PageStore implements AsyncDisposable {
       for (const r of log.readNew()) index.apply(r);
       registry = readOnly ? undefined : await ProcessRegistry.register(path.join(meta, 'procs'), index.end);
       const store = new PageStore(root, config, log, index, registry, options);
-      if (registry !== undefined) registry.beforeFlush = (entry) => ({ ...entry, horizon: store.#horizon() });
+      if (registry !== undefined) {
+        registry.beforeFlush = (entry) => {
+          if (!store.#closed) store.#refresh(); // future snapshots start at or after what the log holds now
+          return { ...entry, horizon: store.#index.end, snapshots: store.#snapshots() };
+        };
+      }
       if (config.cleanupIntervalMs > 0 && !readOnly) store.startVersionCleanup(config.cleanupIntervalMs);
       return store;
     } catch (error) {
@@ -145,6 +150,8 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     const txn = new Transaction(tsn, snapshot);
     this.#active.add(txn);
+    // Publish the snapshot soon (until then the older horizon covers it), so cleanup elsewhere can progress.
+    this.#registry?.flushSoon();
     return txn;
   }
 
@@ -431,10 +438,8 @@ export class PageStore implements AsyncDisposable {
     for (const r of this.#log.readNew()) this.#index.apply(r);
   }
 
-  #horizon(): number {
-    let h = this.#index.end;
-    for (const t of this.#active) h = Math.min(h, t.snapshot);
-    return h;
+  #snapshots(): number[] {
+    return [...new Set([...this.#active].map((t) => t.snapshot))].sort((a, b) => a - b);
   }
 
   async #touch(txn: Transaction, ns: string): Promise<void> {
@@ -687,7 +692,7 @@ export class PageStore implements AsyncDisposable {
       meta: path.join(this.root, META_DIR),
       adapter: this.#adapter,
       registryToken: this.#registry!.token,
-      horizon: () => this.#horizon(),
+      snapshots: () => this.#snapshots(),
       activeTsns: () => new Set([...this.#active].map((t) => t.tsn)),
       log: (m: string) => this.#logWarning(m),
     };

@@ -15,9 +15,10 @@ import { writeFileAtomic } from './fs-util.js';
  * - `blocks`: the TSN ranges `[first, end)` it reserved. A version file whose TSN lies
  *   in a live store's block may belong to a running transaction; outside every live
  *   block and not committed, it is debris of a dead or rolled-back transaction.
- * - `horizon`: a lower bound of every snapshot the store has open or will open. It is
- *   written before a snapshot below it could be taken, so cleanup, which removes only
- *   versions hidden at min(horizons), never removes one a live snapshot can see.
+ * - `horizon` and `snapshots`: every snapshot the store has open is in `snapshots` or at
+ *   or above `horizon`, and every snapshot it will open is at or above `horizon` (the
+ *   newest commit it knew when writing the file). Cleanup removes a version only if no
+ *   snapshot allowed by this can see it.
  * - `ops`: per namespace, how many of its transactions are touching it, which
  *   `deleteNamespace`/`renameNamespace` in other processes wait for.
  *
@@ -31,6 +32,8 @@ export interface ProcessEntry {
   owner: LockOwner;
   blocks: [number, number][];
   horizon: number;
+  /** Snapshots of open transactions below `horizon`. */
+  snapshots: number[];
   ops: Record<string, number>;
 }
 
@@ -62,7 +65,7 @@ export class ProcessRegistry {
   static async register(dir: string, horizon: number): Promise<ProcessRegistry> {
     const token = randomBytes(8).toString('hex');
     const lock = await FileLock.acquire(path.join(dir, `${token}.lock`));
-    const registry = new ProcessRegistry(dir, token, lock, { owner: lock.owner, blocks: [], horizon, ops: {} });
+    const registry = new ProcessRegistry(dir, token, lock, { owner: lock.owner, blocks: [], horizon, snapshots: [], ops: {} });
     await registry.flush();
     return registry;
   }

@@ -105,15 +105,16 @@ export class VersionIndex {
   }
 
   /**
-   * True when no snapshot at or after `horizon` can see the version (`ns`, `page`, `v`):
-   * a newer version or a delete of the namespace was committed at or before `horizon`.
+   * Seq of the first commit after `v` that hides it (a newer version of the page, or a
+   * delete or re-create of its namespace), or undefined while it is current.
    */
-  isObsolete(ns: string, page: number, v: Version, horizon: number): boolean {
+  nextChange(ns: string, page: number, v: Version): number | undefined {
     const entry = this.#ns.get(ns);
-    if (entry === undefined) return false;
-    const list = entry.pages.get(page) ?? [];
-    if (list.some((o) => o.seq > v.seq && o.seq <= horizon)) return true;
-    return entry.events.some((e) => e.seq > v.seq && e.seq <= horizon);
+    if (entry === undefined) return undefined;
+    let next: number | undefined;
+    for (const o of entry.pages.get(page) ?? []) if (o.seq > v.seq) next = Math.min(next ?? o.seq, o.seq);
+    for (const e of entry.events) if (e.seq > v.seq) next = Math.min(next ?? e.seq, e.seq);
+    return next;
   }
 
   #entry(ns: string): NsEntry {
