@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { StorageError, crc32c, fromNodeError } from '@store/backend-core';
 import { fdatasync } from './fs-util.js';
 
@@ -8,7 +8,10 @@ import { fdatasync } from './fs-util.js';
  *
  *   <JSON of CommitRecord> TAB <CRC32C of the JSON's UTF-8 bytes, 8 lower-case hex digits> LF
  *
- * JSON never contains a raw TAB or LF, so the split is unambiguous. A line is a commit
+ * JSON never contains a raw TAB, LF or NUL, so the split is unambiguous. The file is
+ * preallocated with zeros ahead of the last line (in steps of PREALLOC_BYTES), so an
+ * append overwrites blocks that already exist and its fdatasync flushes data only — no
+ * file-size change to journal. The log ends at the first NUL byte. A line is a commit
  * only when it is complete and its checksum matches; the line is the commit point of its
  * transaction. A writer killed mid-append leaves at most one incomplete line at the end,
  * which readers treat as "not there yet" and the next committer cuts off under the lock.
@@ -47,6 +50,10 @@ export interface LoggedRecord extends CommitRecord {
 
 const LF = 0x0a;
 const TAB = 0x09;
+/** Zeros kept ahead of the last line; extended when fewer than LOW_WATER remain. */
+export const PREALLOC_BYTES = 1024 * 1024;
+const LOW_WATER = 64 * 1024;
+const CHUNK = 64 * 1024;
 
 export class CommitLog {
   readonly file: string;
@@ -65,7 +72,8 @@ export class CommitLog {
   static open(file: string, readOnly: boolean): CommitLog {
     try {
       if (readOnly && !existsSync(file)) throw new StorageError('ENOENT', 'no commit log: not an mvcc-pages store', { path: file });
-      return new CommitLog(file, openSync(file, readOnly ? 'r' : 'a+'));
+      // Read-write without O_APPEND (appends overwrite preallocated zeros) and without O_TRUNC.
+      return new CommitLog(file, openSync(file, readOnly ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o644));
     } catch (error) {
       throw fromNodeError(error, file, 'open commit log');
     }
@@ -80,24 +88,25 @@ export class CommitLog {
   }
 
   /**
-   * Reads records appended since the last call (by any process). Stops before an
-   * incomplete or invalid last line; an invalid line with a valid one after it is ECORRUPT.
+   * Reads records appended since the last call (by any process). Stops at the end (the
+   * first NUL or the end of the file) and before an incomplete or invalid last line; an
+   * invalid line with a valid one after it is ECORRUPT.
    */
   readNew(): LoggedRecord[] {
     this.#checkOpen();
     const size = fstatSync(this.#fd).size;
     if (size < this.#offset) throw new StorageError('ECORRUPT', `commit log shrank below committed records (${size} < ${this.#offset} bytes)`, { path: this.file, offset: size });
-    if (size === this.#offset) return [];
-    const buf = Buffer.allocUnsafe(size - this.#offset);
-    const got = readFully(this.#fd, buf, this.#offset);
+    this.#nulAt = -1;
+    const buf = this.#readToNul(size);
+    if (buf.length === 0) return [];
     const out: LoggedRecord[] = [];
     let pos = 0;
-    while (pos < got) {
+    while (pos < buf.length) {
       const nl = buf.indexOf(LF, pos);
-      if (nl === -1 || nl >= got) break;
+      if (nl === -1) break;
       const record = parseLine(buf.subarray(pos, nl), this.#offset + pos, this.#lastSeq);
       if (record === undefined) {
-        if (hasValidLineAfter(buf.subarray(nl + 1, got))) {
+        if (hasValidLineAfter(buf.subarray(nl + 1))) {
           throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset + pos });
         }
         break;
@@ -106,20 +115,74 @@ export class CommitLog {
       this.#lastSeq = record.seq;
       pos = nl + 1;
     }
+    if (pos < buf.length && this.#nulAt !== -1) this.#checkAfterNul(size);
     this.#offset += pos;
     return out;
   }
 
-  /** Bytes after the valid prefix (a torn tail); only meaningful after `readNew`. */
-  tailBytes(): number {
-    return fstatSync(this.#fd).size - this.#offset;
+  /** Where `#readToNul` last met a NUL, or -1. */
+  #nulAt = -1;
+
+  /**
+   * An unfinished line ended by a NUL is a line being written, or damage: records after
+   * the zeros mean damage (a writer never leaves a gap), which must not pass as the end.
+   */
+  #checkAfterNul(size: number): void {
+    const window = Buffer.alloc(Math.min(LOW_WATER, size - this.#nulAt));
+    readFully(this.#fd, window, this.#nulAt);
+    if (!isZero(window) && hasValidLineAfter(Buffer.from(window.map((b) => (b === 0 ? LF : b))))) {
+      throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#nulAt });
+    }
   }
 
-  /** Cuts a torn tail left by a writer that died. Call only under the commit lock, after `readNew`. */
+  /** The bytes from the end of the valid prefix up to the first NUL (or end of file). */
+  #readToNul(size: number): Buffer {
+    const chunks: Buffer[] = [];
+    let pos = this.#offset;
+    while (pos < size) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
+      const got = readFully(this.#fd, buf, pos);
+      if (got === 0) break;
+      const nul = buf.subarray(0, got).indexOf(0);
+      chunks.push(buf.subarray(0, nul === -1 ? got : nul));
+      if (nul !== -1) {
+        this.#nulAt = pos + nul;
+        break;
+      }
+      pos += got;
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  /**
+   * Makes the end of the valid prefix writable: a torn line a dead committer left (bytes
+   * before the zeros) is overwritten with zeros. If anything after the end holds a valid
+   * record, the log is damaged in the middle: ECORRUPT, nothing is touched. Returns the
+   * number of bytes cleared. Call only under the commit lock, after `readNew`.
+   */
   cutTornTail(): number {
-    const extra = this.tailBytes();
-    if (extra > 0) ftruncateSync(this.#fd, this.#offset);
-    return extra;
+    const size = fstatSync(this.#fd).size;
+    const window = Buffer.alloc(Math.min(LOW_WATER, size - this.#offset));
+    readFully(this.#fd, window, this.#offset);
+    if (isZero(window) && size - this.#offset <= LOW_WATER) return 0;
+    if (isZero(window)) {
+      // Common case: the preallocated zeros; check the rest only if it is not all zeros either.
+      const rest = Buffer.alloc(size - this.#offset - window.length);
+      readFully(this.#fd, rest, this.#offset + window.length);
+      if (isZero(rest)) return 0;
+    }
+    const tail = Buffer.alloc(size - this.#offset);
+    readFully(this.#fd, tail, this.#offset);
+    // Zeros count as line breaks here, so a record after a run of zeros is found too.
+    if (hasValidLineAfter(Buffer.from(tail.map((b) => (b === 0 ? LF : b))))) {
+      throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset });
+    }
+    let end = tail.length;
+    while (end > 0 && tail[end - 1] === 0) end--;
+    const zeros = Buffer.alloc(end);
+    let done = 0;
+    while (done < end) done += writeSync(this.#fd, zeros, done, end - done, this.#offset + done);
+    return end;
   }
 
   /** Appends one record (complete line, one write). Call only under the commit lock, after `readNew` + `cutTornTail`. */
@@ -137,7 +200,17 @@ export class CommitLog {
     const logged = { ...record, offset: this.#offset };
     this.#offset += line.length;
     this.#lastSeq = record.seq;
+    this.#preallocate();
     return logged;
+  }
+
+  /** Keeps at least LOW_WATER zero bytes after the last line (written zeros, not holes, so later overwrites allocate nothing). */
+  #preallocate(): void {
+    const size = fstatSync(this.#fd).size;
+    if (size - this.#offset >= LOW_WATER) return;
+    const zeros = Buffer.alloc(PREALLOC_BYTES);
+    let done = 0;
+    while (done < zeros.length) done += writeSync(this.#fd, zeros, done, zeros.length - done, size + done);
   }
 
   /** fdatasync: every record appended before the call (by any process) is durable after it. */
@@ -209,6 +282,16 @@ export function parseLine(line: Buffer, offset: number, lastSeq: number | undefi
   if (lastSeq !== undefined && value.seq !== lastSeq + 1) return undefined;
   return { ...value, offset };
 }
+
+function isZero(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i += CHUNK) {
+    const part = buf.subarray(i, i + CHUNK);
+    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
+  }
+  return true;
+}
+
+const ZEROS = Buffer.alloc(CHUNK);
 
 function hasValidLineAfter(rest: Buffer): boolean {
   let pos = 0;

@@ -144,11 +144,12 @@ export class PageStore implements AsyncDisposable {
   /** Starts a transaction at the newest committed state. */
   async begin(): Promise<Transaction> {
     this.#checkOpen();
-    this.#refresh();
-    const snapshot = this.#index.end;
     const tsn = this.#tsn === undefined ? 0 : await this.#tsn.next();
     this.#checkOpen();
-    const txn = new Transaction(tsn, snapshot);
+    // No await from here on: the snapshot is taken and listed as open in one step, so a
+    // registration written meanwhile cannot miss it.
+    this.#refresh();
+    const txn = new Transaction(tsn, this.#index.end);
     this.#active.add(txn);
     // Publish the snapshot soon (until then the older horizon covers it), so cleanup elsewhere can progress.
     this.#registry?.flushSoon();

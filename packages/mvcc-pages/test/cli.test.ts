@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -88,7 +88,9 @@ describe('mvcc-pages CLI', () => {
     writeFileSync(path.join(cats, file), '{ "damaged": true }\n');
     // The commit record still holds the page: read-only verify reports it restorable, not broken.
     expect(run('verify', dir).out).toContain('1 restorable from the log, 0 problems');
-    appendFileSync(path.join(dir, '.mvcc', 'commits.log'), 'garbage that is not a record\n{"seq":99}\t00000000\n');
+    // Damage the first commit record: a bad line with valid ones after it is corruption, not a torn tail.
+    const log = path.join(dir, '.mvcc', 'commits.log');
+    writeFileSync(log, readFileSync(log, 'latin1').replace('"seq":1,', '"seq":7,'), 'latin1');
     const bad = run('verify', dir);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^mvcc-pages: ECORRUPT/);
