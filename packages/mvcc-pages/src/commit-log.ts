@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { StorageError, crc32c, fromNodeError } from '@store/backend-core';
 import { fdatasync } from './fs-util.js';
 
@@ -54,6 +54,8 @@ const TAB = 0x09;
 export const PREALLOC_BYTES = 1024 * 1024;
 const LOW_WATER = 64 * 1024;
 const CHUNK = 64 * 1024;
+/** Bytes after the end a committer checks for a torn line before appending. */
+const TAIL_CHECK = 4096;
 
 export class CommitLog {
   readonly file: string;
@@ -162,15 +164,11 @@ export class CommitLog {
    */
   cutTornTail(): number {
     const size = fstatSync(this.#fd).size;
-    const window = Buffer.alloc(Math.min(LOW_WATER, size - this.#offset));
+    // Common case, one small read: the end is followed by the preallocated zeros. A killed
+    // committer's line starts right at the end, so it never hides behind them.
+    const window = Buffer.alloc(Math.min(TAIL_CHECK, size - this.#offset));
     readFully(this.#fd, window, this.#offset);
-    if (isZero(window) && size - this.#offset <= LOW_WATER) return 0;
-    if (isZero(window)) {
-      // Common case: the preallocated zeros; check the rest only if it is not all zeros either.
-      const rest = Buffer.alloc(size - this.#offset - window.length);
-      readFully(this.#fd, rest, this.#offset + window.length);
-      if (isZero(rest)) return 0;
-    }
+    if (isZero(window)) return 0;
     const tail = Buffer.alloc(size - this.#offset);
     readFully(this.#fd, tail, this.#offset);
     // Zeros count as line breaks here, so a record after a run of zeros is found too.

@@ -52,6 +52,9 @@ export interface NamespaceOpOptions {
   waitMs?: number;
 }
 
+/** How soon after a commit the `.versions` files it touched are rewritten. */
+export const VERSIONS_DELAY_MS = 50;
+
 /** Internal files live here; namespace segments cannot start with a dot, so no clash. */
 export const META_DIR = '.mvcc';
 
@@ -78,6 +81,8 @@ export class PageStore implements AsyncDisposable {
   #cleanupRunning: Promise<CleanupStats> | undefined;
   #closed = false;
   #lastCleanup: CleanupStats | undefined;
+  readonly #versionsDirty = new Set<string>();
+  #versionsTimer: NodeJS.Timeout | undefined;
 
   private constructor(root: string, config: StoreConfig, log: CommitLog, index: VersionIndex, registry: ProcessRegistry | undefined, options: OpenOptions) {
     this.root = root;
@@ -394,6 +399,8 @@ export class PageStore implements AsyncDisposable {
     for (const txn of [...this.#active]) await this.rollback(txn).catch(() => undefined);
     this.#closed = true;
     await this.#commitQueue.catch(() => undefined);
+    clearTimeout(this.#versionsTimer);
+    this.#writeVersionsFiles();
     await this.#registry?.close();
     this.#log.close();
   }
@@ -647,14 +654,8 @@ export class PageStore implements AsyncDisposable {
       const logged = this.#log.append(record);
       this.#index.apply(logged);
       for (const w of writes) this.#cache.set(`${w.ns}\u0000${w.page}\u0000${txn.tsn}`, w.objects);
-      const touched = new Set([...record.creates, ...record.deletes, ...writes.map((w) => w.ns)]);
-      for (const ns of touched) {
-        try {
-          writeVersionsFile(this.root, this.#index, this.#adapter, ns);
-        } catch (error) {
-          this.#logWarning(`could not write .versions of ${ns}: ${String(error)}`);
-        }
-      }
+      for (const ns of [...record.creates, ...record.deletes, ...writes.map((w) => w.ns)]) this.#versionsDirty.add(ns);
+      this.#scheduleVersionsFiles();
       return logged;
     } finally {
       await release();
@@ -680,6 +681,32 @@ export class PageStore implements AsyncDisposable {
         throw new StorageError('ECONFLICT', `the namespaces or pages matching ${p.pattern} changed after the transaction's snapshot`, { field: p.pattern });
       }
     }
+  }
+
+  /**
+   * `.versions` files are a derived view: rewritten shortly after commits (off the commit
+   * path, where a file replace costs as much as the commit's fsync), and on close.
+   */
+  #scheduleVersionsFiles(): void {
+    if (this.#versionsTimer !== undefined) return;
+    this.#versionsTimer = setTimeout(() => {
+      this.#versionsTimer = undefined;
+      this.#writeVersionsFiles();
+    }, VERSIONS_DELAY_MS);
+    this.#versionsTimer.unref();
+  }
+
+  #writeVersionsFiles(): void {
+    if (this.#versionsDirty.size === 0) return;
+    this.#refresh();
+    for (const ns of this.#versionsDirty) {
+      try {
+        writeVersionsFile(this.root, this.#index, this.#adapter, ns);
+      } catch (error) {
+        this.#logWarning(`could not write .versions of ${ns}: ${String(error)}`);
+      }
+    }
+    this.#versionsDirty.clear();
   }
 
   #logWarning(message: string): void {

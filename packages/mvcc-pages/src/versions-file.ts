@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { FormatAdapter, ValueObject } from '@store/format-adapters';
 import { writeFileAtomicSync } from './fs-util.js';
@@ -13,8 +13,8 @@ import type { VersionIndex } from './version-index.js';
  *   { namespace, commit: <seq it reflects>, pages: { page001: { file, tsn, commit } } }
  *
  * It is a view derived from the commit log (the truth), rewritten (temp + rename, not
- * fsynced) under the commit lock by each commit that touches the namespace, and by
- * cleanup; the store never reads it back.
+ * fsynced) about 50 ms after commits that touch the namespace, on close and by cleanup;
+ * `commit` says which commit it reflects. The store never reads it back.
  */
 export function writeVersionsFile(root: string, index: VersionIndex, adapter: FormatAdapter, ns: string): void {
   const at = index.end;
@@ -26,6 +26,13 @@ export function writeVersionsFile(root: string, index: VersionIndex, adapter: Fo
       // not there
     }
     return;
+  }
+  // Another process may have written a newer view meanwhile: never replace it with an older one.
+  try {
+    const current = adapter.deserialize(readFileSync(file, 'utf8')) as { commit?: unknown };
+    if (typeof current.commit === 'number' && current.commit >= at) return;
+  } catch {
+    // missing or unreadable: write ours
   }
   const pages: ValueObject = {};
   for (const page of index.pages(ns, at)) {
