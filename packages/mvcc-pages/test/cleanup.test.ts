@@ -2,14 +2,17 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PageStore } from '../src/index.js';
-import { fixture, kill, startUntilLine, tempDir } from './helpers.js';
+import { fixture, kill, killStarted, startUntilLine, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => {
   ({ dir, cleanup } = await tempDir());
 });
-afterEach(async () => cleanup());
+afterEach(async () => {
+  await killStarted();
+  await cleanup();
+});
 
 describe('version cleanup', () => {
   it('counts what it removed and the bytes reclaimed', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStorageError } from '@store/backend-core';
 import { PageStore } from '../src/index.js';
-import { fixture, kill, startUntilLine, tempDir } from './helpers.js';
+import { fixture, kill, killStarted, startUntilLine, tempDir } from './helpers.js';
 
 /**
  * The seed's stories 1.5–1.7 are not in the repository, so their "CRITICAL" lines could
@@ -18,6 +18,7 @@ beforeEach(async () => {
   store = await PageStore.open(dir);
 });
 afterEach(async () => {
+  await killStarted();
   await store.close();
   await cleanup();
 });

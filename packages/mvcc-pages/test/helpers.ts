@@ -68,6 +68,8 @@ export const fixture = (name: string): string => path.join(path.dirname(fileURLT
 export function startUntilLine(script: string, args: string[]): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.add(child);
+    child.once('exit', () => started.delete(child));
     let out = '';
     let err = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -87,4 +89,11 @@ export function kill(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+const started = new Set<ChildProcess>();
+
+/** SIGKILLs every child `startUntilLine` started that is still running (for afterEach, so a failed test leaves none behind). */
+export async function killStarted(): Promise<void> {
+  await Promise.all([...started].map((c) => kill(c)));
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStorageError } from '@store/backend-core';
 import { PageStore, namespaceFolder, parseNamespace } from '../src/index.js';
-import { fixture, kill, startUntilLine, tempDir } from './helpers.js';
+import { fixture, kill, killStarted, startUntilLine, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -13,6 +13,7 @@ beforeEach(async () => {
   store = await PageStore.open(dir, { namespaceWaitMs: 100 });
 });
 afterEach(async () => {
+  await killStarted();
   await store.close();
   await cleanup();
 });
