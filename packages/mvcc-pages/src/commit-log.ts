@@ -1,0 +1,325 @@
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { StorageError, crc32c, fromNodeError } from '@store/backend-core';
+import { fdatasync } from './fs-util.js';
+
+/**
+ * The commit log, `.mvcc/commits.log`: one line per committed transaction, appended by
+ * whichever process commits (under the commit lock) and read by every process.
+ *
+ *   <JSON of CommitRecord> TAB <CRC32C of the JSON's UTF-8 bytes, 8 lower-case hex digits> LF
+ *
+ * JSON never contains a raw TAB, LF or NUL, so the split is unambiguous. The file is
+ * preallocated with zeros ahead of the last line (in steps of PREALLOC_BYTES), so an
+ * append overwrites blocks that already exist and its fdatasync flushes data only — no
+ * file-size change to journal. The log ends at the first NUL byte. A line is a commit
+ * only when it is complete and its checksum matches; the line is the commit point of its
+ * transaction. A writer killed mid-append leaves at most one incomplete line at the end,
+ * which readers treat as "not there yet" and the next committer cuts off under the lock.
+ * An invalid line followed by a valid one cannot come from a torn append, so it is
+ * `ECORRUPT` rather than something to cut.
+ */
+export interface PageWrite {
+  /** Namespace (dotted). */
+  ns: string;
+  /** Page number (1 = page001). */
+  page: number;
+  /** CRC32C of the version file's bytes, 8 hex digits. */
+  crc: string;
+  /** The version file's full text, so a file lost with the OS cache can be rewritten. */
+  text: string;
+}
+
+export interface CommitRecord {
+  /** Commit sequence number: 1, 2, 3, … in log order; the serialization order. */
+  seq: number;
+  /** The transaction's TSN, which names its version files (`page001.json.v<tsn>`). */
+  tsn: number;
+  /** ISO time of the commit, for people reading the log. */
+  time: string;
+  /** Namespaces created (before `writes` apply). */
+  creates: string[];
+  /** Namespaces deleted (before `creates` and `writes` apply). */
+  deletes: string[];
+  writes: PageWrite[];
+}
+
+export interface LoggedRecord extends CommitRecord {
+  /** Byte offset of the record's line in the log. */
+  offset: number;
+}
+
+const LF = 0x0a;
+const TAB = 0x09;
+/** Zeros kept ahead of the last line; extended when fewer than LOW_WATER remain. */
+export const PREALLOC_BYTES = 1024 * 1024;
+const LOW_WATER = 64 * 1024;
+const CHUNK = 64 * 1024;
+/** Bytes after the end a committer checks for a torn line before appending. */
+const TAIL_CHECK = 4096;
+
+export class CommitLog {
+  readonly file: string;
+  readonly #fd: number;
+  /** End of the valid prefix read so far. */
+  #offset = 0;
+  #lastSeq = 0;
+  #closed = false;
+
+  private constructor(file: string, fd: number) {
+    this.file = file;
+    this.#fd = fd;
+  }
+
+  /** Opens (and unless `readOnly`, creates) the log. A missing log read-only is `ENOENT`. */
+  static open(file: string, readOnly: boolean): CommitLog {
+    try {
+      if (readOnly && !existsSync(file)) throw new StorageError('ENOENT', 'no commit log: not an mvcc-pages store', { path: file });
+      // Read-write without O_APPEND (appends overwrite preallocated zeros) and without O_TRUNC.
+      return new CommitLog(file, openSync(file, readOnly ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o644));
+    } catch (error) {
+      throw fromNodeError(error, file, 'open commit log');
+    }
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  get size(): number {
+    return this.#offset;
+  }
+
+  /**
+   * Reads records appended since the last call (by any process). Stops at the end (the
+   * first NUL or the end of the file) and before an incomplete or invalid last line; an
+   * invalid line with a valid one after it is ECORRUPT.
+   */
+  readNew(): LoggedRecord[] {
+    this.#checkOpen();
+    const size = fstatSync(this.#fd).size;
+    if (size < this.#offset) throw new StorageError('ECORRUPT', `commit log shrank below committed records (${size} < ${this.#offset} bytes)`, { path: this.file, offset: size });
+    this.#nulAt = -1;
+    const buf = this.#readToNul(size);
+    if (buf.length === 0) return [];
+    const out: LoggedRecord[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      const nl = buf.indexOf(LF, pos);
+      if (nl === -1) break;
+      const record = parseLine(buf.subarray(pos, nl), this.#offset + pos, this.#lastSeq);
+      if (record === undefined) {
+        if (hasValidLineAfter(buf.subarray(nl + 1))) {
+          throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset + pos });
+        }
+        break;
+      }
+      out.push(record);
+      this.#lastSeq = record.seq;
+      pos = nl + 1;
+    }
+    if (pos < buf.length && this.#nulAt !== -1) this.#checkAfterNul(size);
+    this.#offset += pos;
+    return out;
+  }
+
+  /** Where `#readToNul` last met a NUL, or -1. */
+  #nulAt = -1;
+
+  /**
+   * An unfinished line ended by a NUL is a line being written, or damage: records after
+   * the zeros mean damage (a writer never leaves a gap), which must not pass as the end.
+   */
+  #checkAfterNul(size: number): void {
+    const window = Buffer.alloc(Math.min(LOW_WATER, size - this.#nulAt));
+    readFully(this.#fd, window, this.#nulAt);
+    if (!isZero(window) && hasValidLineAfter(Buffer.from(window.map((b) => (b === 0 ? LF : b))))) {
+      throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#nulAt });
+    }
+  }
+
+  /** The bytes from the end of the valid prefix up to the first NUL (or end of file). */
+  #readToNul(size: number): Buffer {
+    const chunks: Buffer[] = [];
+    let pos = this.#offset;
+    while (pos < size) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
+      const got = readFully(this.#fd, buf, pos);
+      if (got === 0) break;
+      const nul = buf.subarray(0, got).indexOf(0);
+      chunks.push(buf.subarray(0, nul === -1 ? got : nul));
+      if (nul !== -1) {
+        this.#nulAt = pos + nul;
+        break;
+      }
+      pos += got;
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  /**
+   * Makes the end of the valid prefix writable: a torn line a dead committer left (bytes
+   * before the zeros) is overwritten with zeros. If anything after the end holds a valid
+   * record, the log is damaged in the middle: ECORRUPT, nothing is touched. Returns the
+   * number of bytes cleared. Call only under the commit lock, after `readNew`.
+   */
+  cutTornTail(): number {
+    const size = fstatSync(this.#fd).size;
+    // Common case, one small read: the end is followed by the preallocated zeros. A killed
+    // committer's line starts right at the end, so it never hides behind them.
+    const window = Buffer.alloc(Math.min(TAIL_CHECK, size - this.#offset));
+    readFully(this.#fd, window, this.#offset);
+    if (isZero(window)) return 0;
+    const tail = Buffer.alloc(size - this.#offset);
+    readFully(this.#fd, tail, this.#offset);
+    // Zeros count as line breaks here, so a record after a run of zeros is found too.
+    if (hasValidLineAfter(Buffer.from(tail.map((b) => (b === 0 ? LF : b))))) {
+      throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset });
+    }
+    let end = tail.length;
+    while (end > 0 && tail[end - 1] === 0) end--;
+    const zeros = Buffer.alloc(end);
+    let done = 0;
+    while (done < end) done += writeSync(this.#fd, zeros, done, end - done, this.#offset + done);
+    return end;
+  }
+
+  /** Appends one record (complete line, one write). Call only under the commit lock, after `readNew` + `cutTornTail`. */
+  append(record: CommitRecord): LoggedRecord {
+    this.#checkOpen();
+    if (record.seq !== this.#lastSeq + 1) throw new StorageError('ECONFLICT', `commit seq ${record.seq} does not follow ${this.#lastSeq}`, { path: this.file });
+    const json = Buffer.from(JSON.stringify(record), 'utf8');
+    const line = Buffer.allocUnsafe(json.length + 10);
+    json.copy(line, 0);
+    line[json.length] = TAB;
+    line.write(hex8(crc32c(json)), json.length + 1, 'latin1');
+    line[json.length + 9] = LF;
+    let done = 0;
+    while (done < line.length) done += writeSync(this.#fd, line, done, line.length - done, this.#offset + done);
+    const logged = { ...record, offset: this.#offset };
+    this.#offset += line.length;
+    this.#lastSeq = record.seq;
+    this.#preallocate();
+    return logged;
+  }
+
+  /** Keeps at least LOW_WATER zero bytes after the last line (written zeros, not holes, so later overwrites allocate nothing). */
+  #preallocate(): void {
+    const size = fstatSync(this.#fd).size;
+    if (size - this.#offset >= LOW_WATER) return;
+    const zeros = Buffer.alloc(PREALLOC_BYTES);
+    let done = 0;
+    while (done < zeros.length) done += writeSync(this.#fd, zeros, done, zeros.length - done, size + done);
+  }
+
+  /** fdatasync: every record appended before the call (by any process) is durable after it. */
+  async sync(): Promise<void> {
+    this.#checkOpen();
+    await fdatasync(this.#fd);
+  }
+
+  /** Reads back the record whose line starts at `offset`. */
+  readAt(offset: number): CommitRecord {
+    this.#checkOpen();
+    const chunks: Buffer[] = [];
+    let pos = offset;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(this.#fd, buf, 0, buf.length, pos);
+      if (n === 0) throw new StorageError('ECORRUPT', 'commit record ends early', { path: this.file, offset });
+      const nl = buf.subarray(0, n).indexOf(LF);
+      if (nl !== -1) {
+        chunks.push(buf.subarray(0, nl));
+        break;
+      }
+      chunks.push(buf.subarray(0, n));
+      pos += n;
+    }
+    const record = parseLine(Buffer.concat(chunks), offset, undefined);
+    if (record === undefined) throw new StorageError('ECORRUPT', 'commit record damaged', { path: this.file, offset });
+    return record;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StorageError('ECLOSED', 'commit log is closed', { path: this.file });
+  }
+}
+
+function readFully(fd: number, buf: Buffer, position: number): number {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+export function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A record from one line (without its LF), or undefined if the line is not a valid record. */
+export function parseLine(line: Buffer, offset: number, lastSeq: number | undefined): LoggedRecord | undefined {
+  const tab = line.lastIndexOf(TAB);
+  if (tab === -1 || line.length - tab !== 9) return undefined;
+  const json = line.subarray(0, tab);
+  if (line.toString('latin1', tab + 1) !== hex8(crc32c(json))) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value)) return undefined;
+  if (lastSeq !== undefined && value.seq !== lastSeq + 1) return undefined;
+  return { ...value, offset };
+}
+
+function isZero(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i += CHUNK) {
+    const part = buf.subarray(i, i + CHUNK);
+    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
+  }
+  return true;
+}
+
+const ZEROS = Buffer.alloc(CHUNK);
+
+function hasValidLineAfter(rest: Buffer): boolean {
+  let pos = 0;
+  while (pos < rest.length) {
+    const nl = rest.indexOf(LF, pos);
+    if (nl === -1) return false;
+    if (parseLine(rest.subarray(pos, nl), 0, undefined) !== undefined) return true;
+    pos = nl + 1;
+  }
+  return false;
+}
+
+function isRecord(v: unknown): v is CommitRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(r.seq) &&
+    Number.isSafeInteger(r.tsn) &&
+    typeof r.time === 'string' &&
+    isStringArray(r.creates) &&
+    isStringArray(r.deletes) &&
+    Array.isArray(r.writes) &&
+    r.writes.every((w: unknown) => {
+      if (typeof w !== 'object' || w === null) return false;
+      const x = w as Record<string, unknown>;
+      return typeof x.ns === 'string' && Number.isSafeInteger(x.page) && typeof x.crc === 'string' && typeof x.text === 'string';
+    })
+  );
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+}

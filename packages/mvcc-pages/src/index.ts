@@ -1,0 +1,14 @@
+export { PageStore, META_DIR } from './page-store.js';
+export type { OpenOptions, CommitResult, MatchedObject, NamespaceOpOptions } from './page-store.js';
+export { Transaction } from './transaction.js';
+export type { TransactionState } from './transaction.js';
+export type { StoreConfig, PageFormat, Durability } from './config.js';
+export { DEFAULT_CONFIG, CONFIG_FILES } from './config.js';
+export type { CleanupStats } from './cleanup.js';
+export { parseNamespace, namespaceFolder, compilePattern, MAX_DEPTH, MAX_SEGMENT_LENGTH } from './namespace.js';
+export type { NamespacePattern } from './namespace.js';
+export { pageName, pageNumber, parseVersionFileName, versionFileName } from './page-id.js';
+export type { PageId } from './page-id.js';
+export type { CommitRecord, PageWrite } from './commit-log.js';
+export { verifyStore } from './verify.js';
+export type { VerifyReport } from './verify.js';

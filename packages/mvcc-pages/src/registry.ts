@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import { FileLock, StorageError, isOwnerAlive, type LockOwner } from '@store/backend-core';
+import { writeFileAtomic } from './fs-util.js';
+
+/**
+ * Each open (writable) store registers itself in `.mvcc/procs/<token>.json`:
+ *
+ *   { owner, blocks, horizon, ops }
+ *
+ * - `owner`: pid, host and process start time (from backend-core's FileLock, which the
+ *   store holds on `<token>.lock`), so others can tell whether it is still alive.
+ * - `blocks`: the TSN ranges `[first, end)` it reserved. A version file whose TSN lies
+ *   in a live store's block may belong to a running transaction; outside every live
+ *   block and not committed, it is debris of a dead or rolled-back transaction.
+ * - `horizon` and `snapshots`: every snapshot the store has open is in `snapshots` or at
+ *   or above `horizon`, and every snapshot it will open is at or above `horizon` (the
+ *   newest commit it knew when writing the file). Cleanup removes a version only if no
+ *   snapshot allowed by this can see it.
+ * - `ops`: per namespace, how many of its transactions are touching it, which
+ *   `deleteNamespace`/`renameNamespace` in other processes wait for.
+ *
+ * The file is rewritten atomically (temp + rename) but not fsynced: it only matters
+ * while its process lives, and a machine crash ends every process anyway.
+ */
+/** Delay of lazy registration writes (lower horizons, lower op counts). */
+export const FLUSH_DELAY_MS = 500;
+
+export interface ProcessEntry {
+  owner: LockOwner;
+  blocks: [number, number][];
+  horizon: number;
+  /** Snapshots of open transactions below `horizon`. */
+  snapshots: number[];
+  ops: Record<string, number>;
+}
+
+export interface PeerEntry extends ProcessEntry {
+  token: string;
+  file: string;
+  alive: boolean;
+}
+
+export class ProcessRegistry {
+  readonly dir: string;
+  readonly token: string;
+  readonly #lock: FileLock;
+  #entry: ProcessEntry;
+  #writing: Promise<void> | undefined;
+  #dirty = false;
+  #closed = false;
+  /** `ops` as of the last completed write: an increment from 0 there must be written before it counts. */
+  #opsOnDisk: Record<string, number> = {};
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(dir: string, token: string, lock: FileLock, entry: ProcessEntry) {
+    this.dir = dir;
+    this.token = token;
+    this.#lock = lock;
+    this.#entry = entry;
+  }
+
+  static async register(dir: string, horizon: number): Promise<ProcessRegistry> {
+    const token = randomBytes(8).toString('hex');
+    const lock = await FileLock.acquire(path.join(dir, `${token}.lock`));
+    const registry = new ProcessRegistry(dir, token, lock, { owner: lock.owner, blocks: [], horizon, snapshots: [], ops: {} });
+    await registry.flush();
+    return registry;
+  }
+
+  /** Counts one more operation on `ns`; when the file said 0, it is rewritten before this resolves. */
+  async opStarted(ns: string): Promise<void> {
+    const ops = { ...this.#entry.ops, [ns]: (this.#entry.ops[ns] ?? 0) + 1 };
+    this.update({ ops });
+    if ((this.#opsOnDisk[ns] ?? 0) === 0) await this.flush();
+  }
+
+  /** Counts one operation on `ns` less; written lazily (a count too high only makes others wait). */
+  opEnded(ns: string): void {
+    const n = (this.#entry.ops[ns] ?? 0) - 1;
+    const ops = { ...this.#entry.ops };
+    if (n <= 0) delete ops[ns];
+    else ops[ns] = n;
+    this.update({ ops });
+    this.flushSoon();
+  }
+
+  /**
+   * Writes the entry within ~0.5 s, coalescing bursts: a process running transaction after
+   * transaction on a namespace keeps its count on disk above 0 instead of writing 1, 0, 1…
+   */
+  flushSoon(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush().catch(() => undefined);
+    }, FLUSH_DELAY_MS);
+    this.#timer.unref();
+  }
+
+  get file(): string {
+    return path.join(this.dir, `${this.token}.json`);
+  }
+
+  get entry(): Readonly<ProcessEntry> {
+    return this.#entry;
+  }
+
+  /** Changes the entry in memory; `flush` writes it. */
+  update(change: Partial<ProcessEntry>): void {
+    this.#entry = { ...this.#entry, ...change };
+    this.#dirty = true;
+  }
+
+  /** Writes the current entry; resolves once a write that includes every earlier `update` is done. */
+  async flush(): Promise<void> {
+    this.#dirty = true;
+    while (this.#dirty && !this.#closed) {
+      if (this.#writing !== undefined) {
+        await this.#writing;
+        continue;
+      }
+      this.#dirty = false;
+      const entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
+      this.#entry = entry;
+      const text = JSON.stringify(entry);
+      this.#writing = writeFileAtomic(this.file, text, { sync: false }).then(() => {
+        this.#opsOnDisk = entry.ops;
+      }).finally(() => {
+        this.#writing = undefined;
+      });
+      await this.#writing;
+    }
+  }
+
+  /** Lets the store refresh fields (the horizon) right before each write. */
+  set beforeFlush(fn: (entry: ProcessEntry) => ProcessEntry) {
+    this.#beforeFlush = fn;
+  }
+
+  #beforeFlush: ((entry: ProcessEntry) => ProcessEntry) | undefined;
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    await this.#writing?.catch(() => undefined);
+    this.#closed = true;
+    await fs.unlink(this.file).catch(() => undefined);
+    await this.#lock.release();
+  }
+}
+
+/** Every registered store (this one included), with whether its process is alive. */
+export function readPeers(dir: string): PeerEntry[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: PeerEntry[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const file = path.join(dir, name);
+    let entry: ProcessEntry;
+    try {
+      entry = JSON.parse(readFileSync(file, 'utf8')) as ProcessEntry;
+    } catch {
+      continue; // removed meanwhile
+    }
+    if (typeof entry?.owner?.pid !== 'number' || !Array.isArray(entry.blocks)) continue;
+    out.push({ ...entry, token: name.slice(0, -5), file, alive: isOwnerAlive(entry.owner) });
+  }
+  return out;
+}
+
+/** Removes the files of a dead store's registration. */
+export function forgetPeer(peer: PeerEntry): void {
+  if (peer.alive) throw new StorageError('EINVAL', 'refusing to forget a live store', { path: peer.file });
+  for (const f of [peer.file, peer.file.replace(/\.json$/, '.lock')]) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PageStore, type OpenOptions } from '../src/index.js';
+
+/** A fresh temp directory per test, removed afterwards. */
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mvcc-pages-test-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Seeded PRNG (mulberry32) so a failing run can be reproduced from its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Opens a store in a temp dir; `done()` closes it and removes the dir. */
+export async function withStore(options: OpenOptions = {}): Promise<{ store: PageStore; dir: string; done: () => Promise<void> }> {
+  const { dir, cleanup } = await tempDir();
+  const store = await PageStore.open(dir, options);
+  return {
+    store,
+    dir,
+    done: async () => {
+      await store.close();
+      await cleanup();
+    },
+  };
+}
+
+/** Seeds `ns` with one object per page: returns the page ids in order. */
+export async function seed(store: PageStore, ns: string, objects: object[]): Promise<string[]> {
+  const txn = await store.begin();
+  const ids: string[] = [];
+  for (const o of objects) ids.push(await store.insertObject(txn, ns, o as never));
+  await store.commit(txn);
+  return ids;
+}
+
+/** Runs `node script ...args` to completion; rejects with its stderr on a non-zero exit. */
+export function runNode(script: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${path.basename(script)} exited with ${code ?? signal}: ${err}`));
+    });
+  });
+}
+
+export const fixture = (name: string): string => path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', name);
+
+/** Starts `node script ...args`, resolves with the child and its first stdout line once it prints one. */
+export function startUntilLine(script: string, args: string[]): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.add(child);
+    child.once('exit', () => started.delete(child));
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ child, line: out.slice(0, nl) });
+    });
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => reject(new Error(`${path.basename(script)} exited (${code}) before printing: ${err}`)));
+  });
+}
+
+/** SIGKILLs a child and waits until it is gone. */
+export function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+const started = new Set<ChildProcess>();
+
+/** SIGKILLs every child `startUntilLine` started that is still running (for afterEach, so a failed test leaves none behind). */
+export async function killStarted(): Promise<void> {
+  await Promise.all([...started].map((c) => kill(c)));
+}
