@@ -129,9 +129,9 @@ export function decodeFileHeader(b: Uint8Array, path: string): FileHeader {
   const fail = (why: string, offset: number): never => {
     throw new StorageError('ECORRUPT', `file header ${why}`, { path, offset });
   };
-  if (b.length < FILE_HEADER_SIZE) fail(`is truncated (${b.length} of ${FILE_HEADER_SIZE} bytes)`, b.length);
   const v = viewOf(b);
-  if (v.getUint32(0, true) !== FILE_MAGIC) fail('has a bad magic (not a vector file)', 0);
+  if (b.length >= 4 && v.getUint32(0, true) !== FILE_MAGIC) fail('has a bad magic (not a vector file)', 0);
+  if (b.length < FILE_HEADER_SIZE) fail(`is truncated (${b.length} of ${FILE_HEADER_SIZE} bytes)`, b.length);
   if (v.getUint32(60, true) !== crc32cRange(b, 0, 60)) fail('checksum mismatch', 60);
   if (v.getUint16(4, true) !== FORMAT_VERSION) fail(`has unsupported version ${v.getUint16(4, true)}`, 4);
   const dimension = v.getUint32(8, true);

@@ -42,7 +42,9 @@ export function loadFile(path: string, indexPath: string, options: { writer: boo
     throw fromNodeError(error, path, 'open');
   }
   try {
-    const fileSize = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new StorageError('EISDIR', 'is a directory, not a vector file', { path });
+    const fileSize = st.size;
     const headerBytes = new Uint8Array(FILE_HEADER_SIZE);
     readFully(fd, headerBytes, 0, FILE_HEADER_SIZE, 0, path);
     const header = decodeFileHeader(fileSize < FILE_HEADER_SIZE ? headerBytes.subarray(0, fileSize) : headerBytes, path);
