@@ -82,7 +82,7 @@ describe('put, get, has, delete, scan', () => {
     writeFileSync(`${t.file}.idx`, idx);
     await check('loaded+tail');
     const bad = Buffer.from(idx);
-    bad[50] ^= 1;
+    bad[50] = bad[50]! ^ 1;
     writeFileSync(`${t.file}.idx`, bad);
     await check('rebuilt');
   });
