@@ -38,6 +38,8 @@ const MAX_PAGES = 65536;
 const MAX_BLOCK = 4096;
 const SCORES_AT = 0;
 const VECTORS_AT = 4 * MAX_BLOCK * 4;
+/** Queries scored per pass over the vectors; a larger batch is searched in groups of this many. */
+const QUERY_GROUP = 256;
 
 /**
  * The live vectors of a file, resident in WebAssembly memory so that every query scans
@@ -78,7 +80,7 @@ export class SearchSet {
   }
 
   #grow(capacity: number): void {
-    const needBytes = VECTORS_AT + capacity * this.#stride + 4 * MAX_BLOCK * this.#stride;
+    const needBytes = VECTORS_AT + capacity * this.#stride + QUERY_GROUP * this.#stride;
     const memory = this.#k.memory;
     if (needBytes > memory.buffer.byteLength) {
       const pages = Math.ceil((needBytes - memory.buffer.byteLength) / PAGE);
@@ -154,9 +156,8 @@ export class SearchSet {
     if (nq === 0 || k === 0 || this.#slotOf.size === 0) return queries.map(() => []);
     const cosine = metric === 'cosine';
     const l2 = metric === 'l2';
-    // Queries go after the last slot, where #grow always leaves room for MAX_BLOCK·4 of them;
-    // more than that are searched in groups.
-    const group = Math.min(nq, 4 * MAX_BLOCK);
+    // Queries go after the last slot, where #grow always leaves room for QUERY_GROUP of them.
+    const group = QUERY_GROUP;
     const results: SearchHit[][] = [];
     for (let g0 = 0; g0 < nq; g0 += group) {
       const qs = queries.slice(g0, g0 + group);

@@ -131,6 +131,28 @@ describe.each([37, 64])('exact search, dimension %i', (dim) => {
   });
 });
 
+describe('large batches', () => {
+  it('searches more queries than one pass holds (groups of 256) like one at a time', async () => {
+    const t = await tempDir();
+    try {
+      const random = rng(77);
+      const vectors = new Map<string, Float32Array>();
+      await using vf = await VectorFile.open(t.file, { create: true, dimension: 8 });
+      const items = Array.from({ length: 300 }, (_, i) => ({ id: `x${i}`, vector: randomVector(random, 8) }));
+      for (const it of items) vectors.set(it.id, it.vector);
+      await vf.putBatch(items);
+      const queries = Array.from({ length: 601 }, () => randomVector(random, 8));
+      for (const metric of METRICS) {
+        const got = await vf.searchBatch(queries, 5, { metric });
+        expect(got.length).toBe(queries.length);
+        queries.forEach((q, i) => expectMatches(got[i]!, reference(vectors, q, 5, metric), vectors, q, metric));
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('search input checks', () => {
   it('rejects a wrong dimension, NaN, a bad k or metric with EINVAL; an empty file returns nothing', async () => {
     const t = await tempDir();
