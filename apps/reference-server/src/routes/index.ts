@@ -51,6 +51,7 @@ import health from './health.js';
 import logs from './logs.js';
 import openapi from './openapi.js';
 import runs from './runs.js';
+import vectors from './vectors.js';
 
 export type { RouteFamily } from './family.js';
 
@@ -60,4 +61,5 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   files,
   logs,
   runs,
+  vectors,
 ];
