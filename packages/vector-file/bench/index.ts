@@ -56,6 +56,9 @@ const RECORD = recordSize(`v${N}`.length, DIM, 0); // ids are at most this long
 // ---------------------------------------------------------------- putBatch
 
 const putItems = Array.from({ length: PUT_PER_RUN / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, j) => ({ id: `v${b * BATCH + j}`, vector: vectorOf((b * BATCH + j) % N) })));
+/** Every run puts new ids (an overwrite costs a read of the old record for its version). */
+let putRun = 0;
+const renamed = (batch: { id: string; vector: Float32Array }[], run: number): { id: string; vector: Float32Array }[] => batch.map((it) => ({ id: `r${run}-${it.id}`, vector: it.vector }));
 let putFile: VectorFile | undefined;
 let putSerial = 0;
 let putPath = '';
@@ -115,7 +118,8 @@ const putGroup: BenchGroup = {
       run: async () => {
         let vf = putFile!;
         if ((await vf.stats()).fileBytes > ROTATE_AT) vf = await freshPutFile();
-        for (const batch of putItems) await vf.putBatch(batch);
+        const run = putRun++;
+        for (const batch of putItems) await vf.putBatch(renamed(batch, run));
         return PUT_PER_RUN;
       },
       teardown: async () => {

@@ -233,8 +233,8 @@ export class VectorFile implements AsyncDisposable {
   /** The vector stored under `id`, or undefined. `ECORRUPT` (with the offset) if its record fails its checksum. */
   async get(id: string): Promise<VectorRecord | undefined> {
     this.#checkOpen();
-    const stored = this.#stored(id);
-    return stored === undefined ? undefined : { ...stored, vector: stored.vector.slice() };
+    const s = this.#stored(id);
+    return s === undefined ? undefined : { id: s.id, vector: s.vector.slice(), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
   }
 
   async has(id: string): Promise<boolean> {
