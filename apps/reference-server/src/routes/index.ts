@@ -53,6 +53,7 @@ import images from './images.js';
 import logs from './logs.js';
 import openapi from './openapi.js';
 import runs from './runs.js';
+import vectors from './vectors.js';
 
 export type { RouteFamily } from './family.js';
 
@@ -63,5 +64,6 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   logs,
   runs,
   images,
+  vectors,
   consoleRoutes,
 ];

@@ -1,0 +1,671 @@
+import { closeSync, existsSync, fdatasync as fdatasyncCb, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import nodePath from 'node:path';
+import { promisify } from 'node:util';
+import { LRUCache } from 'lru-cache';
+import { FileLock, StorageError, fromNodeError, fsyncDirectory } from '@store/backend-core';
+import {
+  FILE_HEADER_SIZE,
+  HOST_LITTLE_ENDIAN,
+  MAX_DATA_SIZE,
+  RECORD_HEADER_SIZE,
+  TOKEN_SIZE,
+  VECTOR_FIELDS_SIZE,
+  encodeFileHeader,
+  encodeRecord,
+  parseMetadata,
+  parseRecord,
+  recordSize,
+  type EncodeInput,
+} from './format.js';
+import { encodeIndex } from './index-file.js';
+import { loadFile, type RecoveryReport } from './recovery.js';
+import { ChunkBuffer, SCAN_CHUNK, readFully, scanRecords } from './record-scan.js';
+import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
+import { checkId, checkK, checkMetadata, checkVector, type VectorInput } from './validate.js';
+
+const fdatasync = promisify(fdatasyncCb);
+
+export interface VectorFileOptions {
+  /** Dimension of the vectors. Fixed by the first put when neither this nor the file says. */
+  dimension?: number;
+  /** Create the file when it does not exist (default false: `ENOENT`). */
+  create?: boolean;
+  /** Open without the writer lock; writes throw `EACCES`. Nothing on disk is created or changed. */
+  readOnly?: boolean;
+  /** 'fsync' (default): put/putBatch/delete resolve once fdatasync returned. 'none': once the bytes are in the OS (survives a process crash, not a power cut). */
+  durability?: 'fsync' | 'none';
+  /** Decoded vectors kept in the LRU cache (default 10,000; 0 disables it). */
+  cacheSize?: number;
+  /** Skip damaged records in the middle of the file instead of failing the open with `ECORRUPT`. */
+  repair?: boolean;
+  /** How long to wait for another process's writer lock (default 0: `ELOCKED` at once). */
+  lockWaitMs?: number;
+}
+
+/** A stored vector. `created`/`updated` are ms since the Unix epoch. */
+export interface VectorRecord {
+  id: string;
+  vector: Float32Array;
+  /** The JSON metadata stored with the vector (null if none); frozen, as the cache shares it. */
+  metadata: unknown;
+  created: number;
+  updated: number;
+  /** 1 for a new id, +1 per put of a live id. */
+  version: number;
+}
+
+export interface PutItem {
+  id: string;
+  vector: VectorInput;
+  metadata?: unknown;
+}
+
+export interface SearchOptions {
+  /** 'cosine' (default; score = cosine similarity), 'dot' (dot product) or 'l2' (Euclidean distance, best = smallest). */
+  metric?: Metric;
+  /** Only vectors whose metadata passes are returned; asked only about candidates that would enter the top k. */
+  filter?: (metadata: unknown) => boolean;
+}
+
+export interface CompactOptions {
+  /** Called as data is copied: bytes of the old file read so far, and its size. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CompactResult {
+  bytesBefore: number;
+  bytesAfter: number;
+  vectors: number;
+}
+
+export interface VerifyReport {
+  records: number;
+  live: number;
+  bytes: number;
+  problems: { offset: number; reason: string }[];
+}
+
+export interface VectorFileStats {
+  path: string;
+  dimension: number;
+  /** Live vectors. */
+  count: number;
+  /** Bytes of valid data in the file (header and every record, live or not). */
+  fileBytes: number;
+  readOnly: boolean;
+  durability: 'fsync' | 'none';
+  cache: { entries: number; max: number };
+  /** Vectors resident in WebAssembly memory for search (loaded by the first search). */
+  search: { loaded: boolean; vectors: number; bytes: number };
+  recovery: RecoveryReport;
+}
+
+type Stored = VectorRecord;
+
+/**
+ * A file of float32 vectors with string ids and JSON metadata (format in format.ts and the
+ * README). One writer per file across processes (a lock file beside it), any number of
+ * readers. Every record carries a CRC32C; a record that fails it is reported with its
+ * offset and never returned.
+ */
+export class VectorFile implements AsyncDisposable {
+  readonly path: string;
+  readonly #indexPath: string;
+  readonly #readOnly: boolean;
+  readonly #durability: 'fsync' | 'none';
+  readonly #repair: boolean;
+  #lock: FileLock | undefined;
+  #fd: number;
+  #size: number;
+  #token: Uint8Array;
+  #dimension: number;
+  #offsets: Map<string, number>;
+  readonly #cache: LRUCache<string, Stored> | undefined;
+  readonly #cacheMax: number;
+  #set: SearchSet | undefined;
+  #report: RecoveryReport;
+  #dirty = false;
+  #closed = false;
+  #failed: StorageError | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #read = new ChunkBuffer(16 * 1024);
+  #write = new ChunkBuffer(64 * 1024);
+  #writeF32 = new Float32Array(this.#write.bytes.buffer);
+
+  private constructor(path: string, options: VectorFileOptions, lock: FileLock | undefined, loaded: ReturnType<typeof loadFile>) {
+    this.path = path;
+    this.#indexPath = `${path}.idx`;
+    this.#readOnly = options.readOnly === true;
+    this.#durability = options.durability ?? 'fsync';
+    this.#repair = options.repair === true;
+    this.#lock = lock;
+    this.#fd = loaded.fd;
+    this.#size = loaded.size;
+    this.#token = loaded.header.token;
+    this.#dimension = loaded.dimension;
+    this.#offsets = loaded.offsets;
+    this.#report = loaded.report;
+    this.#cacheMax = options.cacheSize ?? 10_000;
+    this.#cache = this.#cacheMax > 0 ? new LRUCache<string, Stored>({ max: this.#cacheMax }) : undefined;
+    // An index that was rebuilt or extended is rewritten at close.
+    this.#dirty = loaded.report.index !== 'loaded';
+  }
+
+  /**
+   * Opens (or with `create`, creates) the vector file at `path`. A writer takes the lock
+   * `<path>.lock` (`ELOCKED` if another live process holds it) and cuts a torn tail; a
+   * reader (`readOnly`) only stops before one.
+   */
+  static async open(path: string, options: VectorFileOptions = {}): Promise<VectorFile> {
+    if (options.dimension !== undefined) checkVectorDimension(options.dimension);
+    const readOnly = options.readOnly === true;
+    if (readOnly && options.create === true) throw new StorageError('EINVAL', 'create and readOnly exclude each other', { path, field: 'create' });
+    const lock = readOnly ? undefined : await FileLock.acquire(`${path}.lock`, { waitMs: options.lockWaitMs ?? 0 });
+    try {
+      if (!readOnly) removeLeftovers(path);
+      if (!existsSync(path)) {
+        if (options.create !== true) throw new StorageError('ENOENT', 'no such vector file (pass create: true to make one)', { path });
+        await createFile(path, options.dimension ?? 0);
+      }
+      const loaded = loadFile(path, `${path}.idx`, { writer: !readOnly, repair: options.repair === true, ...(options.dimension === undefined ? {} : { dimension: options.dimension }) });
+      return new VectorFile(path, options, lock, loaded);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  /** The vectors' dimension (0 until the first put when it was never given). */
+  get dimension(): number {
+    return this.#dimension;
+  }
+
+  /** Live vectors. */
+  get size(): number {
+    return this.#offsets.size;
+  }
+
+  async put(id: string, vector: VectorInput, metadata?: unknown): Promise<void> {
+    await this.putBatch([{ id, vector, metadata }]);
+  }
+
+  /**
+   * Writes all items with one write call (and one fdatasync with durability 'fsync').
+   * Everything is checked first: a bad item (`EINVAL` naming it) writes nothing.
+   */
+  async putBatch(items: readonly PutItem[]): Promise<void> {
+    this.#checkWritable();
+    if (!Array.isArray(items)) throw new StorageError('EINVAL', 'putBatch takes an array of { id, vector, metadata? }', { field: 'items' });
+    let dimension = this.#dimension;
+    const seen = new Set<string>();
+    const inputs: EncodeInput[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as PutItem | undefined;
+      if (item === null || typeof item !== 'object') throw new StorageError('EINVAL', `items[${i}] must be an object`, { field: `items[${i}]` });
+      const idBytes = checkId(item.id, `items[${i}].id`);
+      if (seen.has(item.id)) throw new StorageError('EINVAL', `items[${i}].id '${item.id}' appears twice in the batch`, { field: `items[${i}].id` });
+      seen.add(item.id);
+      const values = checkVector(item.vector, dimension, `items[${i}].vector`);
+      dimension = values.length;
+      const meta = checkMetadata(item.metadata, `items[${i}].metadata`);
+      inputs.push({ id: item.id, idBytes, values, dimension, meta: meta.json, metaBytes: meta.bytes, deleted: false, version: 1, created: 0, updated: 0 });
+    }
+    if (inputs.length === 0) return;
+    await this.#exclusive(async () => {
+      if (this.#dimension === 0) this.#dimension = dimension;
+      else if (this.#dimension !== dimension) throw new StorageError('EINVAL', `vectors have dimension ${dimension}, the file ${this.#dimension}`, { path: this.path, field: 'vector' });
+      await this.#append(inputs);
+    });
+  }
+
+  /** Writes a tombstone for `id`; false if it was not there. */
+  async delete(id: string): Promise<boolean> {
+    this.#checkWritable();
+    const idBytes = checkId(id, 'id');
+    return this.#exclusive(async () => {
+      if (!this.#offsets.has(id)) return false;
+      await this.#append([{ id, idBytes, values: null, dimension: 0, meta: null, metaBytes: 0, deleted: true, version: 1, created: 0, updated: 0 }]);
+      return true;
+    });
+  }
+
+  /** The vector stored under `id`, or undefined. `ECORRUPT` (with the offset) if its record fails its checksum. */
+  async get(id: string): Promise<VectorRecord | undefined> {
+    this.#checkOpen();
+    const s = this.#stored(id);
+    return s === undefined ? undefined : { id: s.id, vector: s.vector.slice(), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
+  }
+
+  async has(id: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#offsets.has(id);
+  }
+
+  /** Every live vector, in file order (a snapshot of the ids taken when iteration starts). */
+  async *scan(): AsyncIterable<VectorRecord> {
+    this.#checkOpen();
+    const ids = [...this.#offsets].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+    for (const id of ids) {
+      this.#checkOpen();
+      const offset = this.#offsets.get(id);
+      if (offset === undefined) continue; // deleted meanwhile
+      const stored = this.#cache?.get(id) ?? this.#readAt(offset, id);
+      yield { ...stored, vector: stored.vector.slice() };
+    }
+  }
+
+  /** The k live vectors nearest to `query`, best first; ties go to the smaller id. */
+  async search(query: VectorInput, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
+    return (await this.searchBatch([query], k, options))[0]!;
+  }
+
+  /** `search` for many queries at once: the vectors are read from memory once for all of them. */
+  async searchBatch(queries: readonly VectorInput[], k: number, options: SearchOptions = {}): Promise<SearchHit[][]> {
+    this.#checkOpen();
+    checkK(k);
+    const metric = options.metric ?? 'cosine';
+    if (!METRICS.includes(metric)) throw new StorageError('EINVAL', `metric must be one of ${METRICS.join(', ')}, got '${String(metric)}'`, { field: 'metric' });
+    if (!Array.isArray(queries)) throw new StorageError('EINVAL', 'queries must be an array of vectors', { field: 'queries' });
+    if (this.#dimension === 0) return queries.map(() => []);
+    const qs = queries.map((q, i) => checkVector(q, this.#dimension, `queries[${i}]`));
+    const set = this.#searchSet();
+    const filter = options.filter;
+    if (filter !== undefined && typeof filter !== 'function') throw new StorageError('EINVAL', 'filter must be a function', { field: 'filter' });
+    let accept: ((slot: number) => boolean) | undefined;
+    if (filter !== undefined) {
+      const memo = new Map<number, boolean>();
+      accept = (slot) => {
+        let ok = memo.get(slot);
+        if (ok === undefined) {
+          ok = filter(this.#stored(set.ids[slot]!)!.metadata) === true;
+          memo.set(slot, ok);
+        }
+        return ok;
+      };
+    }
+    return set.search(qs, k, metric, accept);
+  }
+
+  /**
+   * Rewrites the file with only its live records (byte for byte) under a temp name, then
+   * renames it over the file: a reader sees the old file or the new one, never a mix.
+   */
+  async compact(options: CompactOptions = {}): Promise<CompactResult> {
+    this.#checkWritable();
+    return this.#exclusive(async () => this.#compact(options));
+  }
+
+  /** Checks every record of the file (checksums, and that the index points at valid records). */
+  async verify(): Promise<VerifyReport> {
+    this.#checkOpen();
+    const fileSize = fstatSync(this.#fd).size;
+    const problems: { offset: number; reason: string }[] = [];
+    const idAt = new Map<number, string>();
+    let records = 0;
+    scanRecords(this.#fd, FILE_HEADER_SIZE, fileSize, this.path, {
+      record(_b, _v, _p, f, offset) {
+        records++;
+        if (!f.deleted) idAt.set(offset, f.id);
+      },
+      problem(offset, reason, resumeAt) {
+        problems.push({ offset, reason: resumeAt === undefined ? `${reason} (torn tail of ${fileSize - offset} bytes)` : reason });
+        return true;
+      },
+    });
+    for (const [id, offset] of this.#offsets) {
+      if (idAt.get(offset) !== id) problems.push({ offset, reason: `no valid record of '${id}' where the index points` });
+    }
+    problems.sort((a, b) => a.offset - b.offset);
+    return { records, live: this.#offsets.size, bytes: fileSize, problems };
+  }
+
+  async stats(): Promise<VectorFileStats> {
+    this.#checkOpen();
+    return {
+      path: this.path,
+      dimension: this.#dimension,
+      count: this.#offsets.size,
+      fileBytes: this.#size,
+      readOnly: this.#readOnly,
+      durability: this.#durability,
+      cache: { entries: this.#cache?.size ?? 0, max: this.#cacheMax },
+      search: { loaded: this.#set !== undefined, vectors: this.#set?.size ?? 0, bytes: this.#set?.residentBytes ?? 0 },
+      recovery: this.#report,
+    };
+  }
+
+  /** Writes the index (a writer whose index changed), closes the file and releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#queue.catch(() => undefined);
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (!this.#readOnly && this.#dirty && this.#failed === undefined) this.#writeIndex();
+    } finally {
+      closeSync(this.#fd);
+      this.#set = undefined;
+      await this.#lock?.release();
+      this.#lock = undefined;
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StorageError('ECLOSED', 'vector file is closed', { path: this.path });
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#readOnly) throw new StorageError('EACCES', 'vector file is open read-only', { path: this.path });
+    if (this.#failed !== undefined) throw this.#failed;
+  }
+
+  /** Runs writes one at a time, in call order. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      this.#checkWritable();
+      return fn();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #stored(id: string): Stored | undefined {
+    const cached = this.#cache?.get(id);
+    if (cached !== undefined) return cached;
+    const offset = this.#offsets.get(id);
+    if (offset === undefined) return undefined;
+    const stored = this.#readAt(offset, id);
+    this.#cache?.set(id, stored);
+    return stored;
+  }
+
+  /** Reads and checks the record of `id` at `offset` (one pread for a typical record). */
+  #readAt(offset: number, id: string): Stored {
+    const buf = this.#read;
+    const guess = RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE + 4 * this.#dimension + 1024;
+    buf.ensure(guess);
+    let n = readFully(this.#fd, buf.bytes, 0, guess, offset, this.path);
+    if (n >= RECORD_HEADER_SIZE) {
+      const size = RECORD_HEADER_SIZE + buf.view.getUint32(20, true);
+      if (size > n && size <= RECORD_HEADER_SIZE + MAX_DATA_SIZE) {
+        buf.ensure(size);
+        n = readFully(this.#fd, buf.bytes, 0, size, offset, this.path);
+      }
+    }
+    const r = parseRecord(buf.bytes, buf.view, 0, n);
+    if (!r.ok) throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
+    const f = r.fields;
+    if (f.id !== id || f.deleted) throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
+    const vector = new Float32Array(f.dimension);
+    if (HOST_LITTLE_ENDIAN) vector.set(new Float32Array(buf.bytes.buffer, buf.bytes.byteOffset + f.valuesOffset, f.dimension));
+    else for (let i = 0; i < f.dimension; i++) vector[i] = buf.view.getFloat32(f.valuesOffset + 4 * i, true);
+    const metadata = deepFreeze(parseMetadata(buf.bytes, f, this.path, offset));
+    return { id, vector, metadata, created: f.created, updated: f.updated, version: f.version };
+  }
+
+  /** Appends records for `inputs` (versions and times filled in here), then updates the maps. */
+  async #append(inputs: EncodeInput[]): Promise<void> {
+    const now = Date.now();
+    let total = 0;
+    for (const r of inputs) {
+      const prevOffset = this.#offsets.get(r.id);
+      if (prevOffset !== undefined) {
+        const prev = this.#stored(r.id)!;
+        r.version = prev.version + 1;
+        r.created = prev.created;
+      } else {
+        r.created = now;
+      }
+      r.updated = now;
+      total += recordSize(r.idBytes, r.dimension, r.metaBytes);
+    }
+    if (this.#write.bytes.length < total) {
+      this.#write = new ChunkBuffer(Math.max(total, this.#write.bytes.length * 2));
+      this.#writeF32 = new Float32Array(this.#write.bytes.buffer);
+    }
+    const b = this.#write.bytes;
+    const at: number[] = [];
+    let p = 0;
+    for (const r of inputs) {
+      at.push(this.#size + p);
+      p += encodeRecord(b, this.#write.view, this.#writeF32, p, r);
+    }
+    const start = this.#size;
+    try {
+      let done = 0;
+      while (done < total) done += writeSync(this.#fd, b, done, total - done, start + done);
+    } catch (error) {
+      // Take back a partial write so the file ends at a record boundary again.
+      try {
+        ftruncateSync(this.#fd, start);
+      } catch {
+        this.#failed = new StorageError('EIO', 'a failed write could not be undone; reopen the file', { path: this.path, offset: start });
+      }
+      throw fromNodeError(error, this.path, 'write');
+    }
+    this.#size = start + total;
+    if (this.#durability === 'fsync') {
+      try {
+        await fdatasync(this.#fd);
+      } catch (error) {
+        // After a failed fsync the kernel may have dropped the dirty pages: nothing can be promised any more.
+        this.#failed = fromNodeError(error, this.path, 'fdatasync');
+        throw this.#failed;
+      }
+    }
+    this.#dirty = true;
+    for (let i = 0; i < inputs.length; i++) {
+      const r = inputs[i]!;
+      this.#cache?.delete(r.id);
+      if (r.deleted) {
+        this.#offsets.delete(r.id);
+        this.#set?.delete(r.id);
+      } else {
+        this.#offsets.set(r.id, at[i]!);
+        this.#set?.set(r.id, r.values!);
+      }
+    }
+  }
+
+  /** Loads the live vectors into WebAssembly memory on first use (checksums verified). */
+  #searchSet(): SearchSet {
+    if (this.#set !== undefined) return this.#set;
+    const set = new SearchSet(this.#dimension, this.#offsets.size);
+    const offsets = this.#offsets;
+    const path = this.path;
+    const repair = this.#repair;
+    scanRecords(this.#fd, FILE_HEADER_SIZE, this.#size, path, {
+      record(b, _v, _p, f, offset) {
+        if (!f.deleted && offsets.get(f.id) === offset) set.setBytes(f.id, b, f.valuesOffset);
+      },
+      problem(offset, reason, resumeAt) {
+        if (repair && resumeAt !== undefined) return true;
+        throw new StorageError('ECORRUPT', reason, { path, offset });
+      },
+    });
+    if (set.size !== offsets.size) {
+      for (const [id, offset] of offsets) {
+        // Tell exactly which record is bad (this read throws ECORRUPT with its offset).
+        if (this.#cache?.get(id) === undefined) this.#readAt(offset, id);
+      }
+      throw new StorageError('ECORRUPT', `${offsets.size - set.size} indexed vectors have no valid record`, { path });
+    }
+    this.#set = set;
+    return set;
+  }
+
+  #compact(options: CompactOptions): CompactResult {
+    const dir = nodePath.dirname(this.path);
+    const tmp = `${this.path}.compact-${randomBytes(6).toString('hex')}.tmp`;
+    const token = randomBytes(TOKEN_SIZE);
+    const bytesBefore = this.#size;
+    const offsets = this.#offsets;
+    const newOffsets = new Map<string, number>();
+    const path = this.path;
+    const repair = this.#repair;
+    let out: number;
+    try {
+      out = openSync(tmp, 'wx');
+    } catch (error) {
+      throw fromNodeError(error, tmp, 'create');
+    }
+    try {
+      const header = encodeFileHeader({ dimension: this.#dimension, token, created: Date.now() });
+      writeAll(out, header, 0, header.length, 0, tmp);
+      let written = FILE_HEADER_SIZE;
+      const pending = new ChunkBuffer(SCAN_CHUNK);
+      let used = 0;
+      const flush = (): void => {
+        writeAll(out, pending.bytes, 0, used, written, tmp);
+        written += used;
+        used = 0;
+      };
+      let lastReport = 0;
+      scanRecords(this.#fd, FILE_HEADER_SIZE, this.#size, path, {
+        record(b, _v, p, f, offset) {
+          if (f.deleted || offsets.get(f.id) !== offset) return;
+          if (used + f.size > pending.bytes.length) flush();
+          newOffsets.set(f.id, written + used);
+          if (f.size > pending.bytes.length) {
+            writeAll(out, b, p, f.size, written, tmp);
+            written += f.size;
+          } else {
+            b.copy(pending.bytes, used, p, p + f.size);
+            used += f.size;
+          }
+          if (options.onProgress !== undefined && offset - lastReport >= SCAN_CHUNK) {
+            lastReport = offset;
+            options.onProgress(offset, bytesBefore);
+          }
+        },
+        problem(offset, reason, resumeAt) {
+          if (repair && resumeAt !== undefined) return true;
+          throw new StorageError('ECORRUPT', `${reason}; compaction stopped`, { path, offset });
+        },
+      });
+      flush();
+      if (newOffsets.size !== offsets.size) throw new StorageError('ECORRUPT', `${offsets.size - newOffsets.size} indexed vectors have no valid record; compaction stopped`, { path });
+      fsyncSync(out);
+      closeSync(out);
+      out = -1;
+      renameSync(tmp, this.path);
+      options.onProgress?.(bytesBefore, bytesBefore);
+      // Swap to the new file before anything can interleave: no await until the maps match it.
+      const oldFd = this.#fd;
+      this.#fd = openSync(this.path, 'r+');
+      closeSync(oldFd);
+      this.#size = written;
+      this.#token = token;
+      this.#offsets = newOffsets;
+      this.#writeIndex();
+      this.#dirty = false;
+    } catch (error) {
+      if (out >= 0) closeSync(out);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already renamed or never created
+      }
+      throw error;
+    }
+    // Durability of the rename itself; best effort after the swap (the old file is gone either way).
+    void fsyncDirectory(dir).catch(() => undefined);
+    return { bytesBefore, bytesAfter: this.#size, vectors: newOffsets.size };
+  }
+
+  /** Replaces the index file atomically (temp file, fsync, rename). */
+  #writeIndex(): void {
+    const bytes = encodeIndex(this.#token, this.#size, this.#dimension, this.#offsets);
+    const tmp = `${this.#indexPath}.${randomBytes(6).toString('hex')}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAll(fd, bytes, 0, bytes.length, 0, tmp);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.#indexPath);
+  }
+}
+
+function checkVectorDimension(dimension: number): void {
+  if (!Number.isSafeInteger(dimension) || dimension < 1 || dimension > 65_536) {
+    throw new StorageError('EINVAL', `dimension must be an integer in 1..65536, got ${String(dimension)}`, { field: 'dimension' });
+  }
+}
+
+function writeAll(fd: number, b: Uint8Array, from: number, length: number, position: number, path: string): void {
+  try {
+    let done = 0;
+    while (done < length) done += writeSync(fd, b, from + done, length - done, position + done);
+  } catch (error) {
+    throw fromNodeError(error, path, 'write');
+  }
+}
+
+/** Creates the file with its header in one step (temp file, fsync, rename), so it never exists half-made. */
+async function createFile(path: string, dimension: number): Promise<void> {
+  const tmp = `${path}.create-${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(tmp, 'wx');
+    try {
+      const header = encodeFileHeader({ dimension, token: randomBytes(TOKEN_SIZE), created: Date.now() });
+      writeAll(fd, header, 0, header.length, 0, tmp);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    throw fromNodeError(error, path, 'create');
+  }
+  await fsyncDirectory(nodePath.dirname(nodePath.resolve(path)));
+}
+
+/** Temp files of a compaction, creation or index write that a killed writer left (we hold the lock). */
+function removeLeftovers(path: string): void {
+  const dir = nodePath.dirname(path);
+  const base = nodePath.basename(path);
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return;
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const pattern = new RegExp(`^${escapeRegExp(base)}(\\.compact-|\\.create-|\\.idx\\.)[0-9a-f]{12}(\\.tmp)?$`);
+  for (const name of names) {
+    if (pattern.test(name)) {
+      try {
+        unlinkSync(nodePath.join(dir, name));
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VectorFile } from '../src/index.js';
+// @ts-expect-error plain .mjs fixture shared with the child process
+import { opOf, vectorOf } from './fixtures/ops.mjs';
+import { bytesOf, tempDir } from './helpers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const writer = path.join(here, 'fixtures', 'crash-writer.mjs');
+const op = opOf as (seq: number) => { seq: number; id: string; kind: 'put' | 'delete' };
+const vectorFor = vectorOf as (seq: number) => Float32Array;
+
+let t: Awaited<ReturnType<typeof tempDir>>;
+let child: ChildProcess | undefined;
+beforeEach(async () => {
+  t = await tempDir();
+});
+afterEach(async () => {
+  if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  child = undefined;
+  await t.cleanup();
+});
+
+/** Starts the writer child; `acked()` is the number of operations it has acknowledged so far. */
+function startWriter(mode: string): Promise<{ acked: () => number }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [writer, t.file, mode, '0', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    let acked = 0;
+    let out = '';
+    c.stdout!.setEncoding('utf8');
+    c.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      let nl: number;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const [kind, a, b] = out.slice(0, nl).split(' ');
+        out = out.slice(nl + 1);
+        if (kind === 'READY') resolve({ acked: () => acked });
+        if (kind === 'A') acked = Number(a) + Number(b);
+      }
+    });
+    c.on('exit', (code, signal) => reject(new Error(`writer exited early: ${code}/${signal}`)));
+  });
+}
+
+function laterDelete(id: string, from: number): boolean {
+  for (let s = from; s < from + 20_000; s++) {
+    const o = op(s);
+    if (o.id === id && o.kind === 'delete') return true;
+  }
+  return false;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('one writer across processes, readers beside it', () => {
+  it('a second writer gets ELOCKED while the writer lives, and takes over once it is killed', async () => {
+    const w = await startWriter('puts');
+    await until(() => w.acked() > 10);
+    await expect(VectorFile.open(t.file)).rejects.toMatchObject({ code: 'ELOCKED' });
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGKILL');
+    await exited;
+    const vf = await VectorFile.open(t.file);
+    expect(vf.size).toBeGreaterThan(0);
+    await vf.close();
+  });
+
+  it.each(['puts', 'compact'])('readers opened beside a writer doing %s read every acknowledged vector (or a newer one)', async (mode) => {
+    const w = await startWriter(mode);
+    for (let round = 0; round < 8; round++) {
+      await until(() => w.acked() > 20 * (round + 1));
+      const ackedBefore = w.acked();
+      // What the acknowledged operations left, per id.
+      const model = new Map<string, number | undefined>();
+      for (let s = 0; s < ackedBefore; s++) {
+        const o = op(s);
+        model.set(o.id, o.kind === 'put' ? s : undefined);
+      }
+      const reader = await VectorFile.open(t.file, { readOnly: true });
+      try {
+        for (const [id, seq] of model) {
+          const got = await reader.get(id);
+          if (got === undefined) {
+            // Only a later delete explains a missing id (the writer runs ahead of the acks we have read).
+            if (seq !== undefined) expect(laterDelete(id, ackedBefore), id).toBe(true);
+            continue;
+          }
+          const gotSeq = (got.metadata as { seq: number }).seq;
+          if (seq !== undefined) expect(gotSeq).toBeGreaterThanOrEqual(seq);
+          expect(op(gotSeq).id).toBe(id);
+          expect(bytesOf(got.vector).equals(bytesOf(vectorFor(gotSeq)))).toBe(true);
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+  }, 120_000);
+});

@@ -1,0 +1,256 @@
+;; Exact-search kernels for @store/vector-file: scores of n float32 vectors against a query,
+;; 4 lanes at a time (WebAssembly SIMD f32x4). Compiled by scripts/build-wasm.mjs (wabt) into
+;; src/kernels-wasm.ts. The vectors lie where the caller put them in this module's memory:
+;; vector i starts at base + i * stride (bytes, a multiple of 4); nothing is copied per query.
+;; Scores are "higher is better": the dot product, or minus the squared L2 distance.
+(module
+  (memory (export "memory") 1)
+
+  ;; out[i] = q . v_i
+  (func (export "dot") (param $q i32) (param $base i32) (param $n i32) (param $stride i32) (param $dim i32) (param $out i32)
+    (local $i i32) (local $v i32) (local $j i32) (local $bytes i32) (local $end64 i32) (local $end16 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $d v128) (local $s f32) (local $t f32)
+    (local $pq i32) (local $pv i32) (local $e i32)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $end64 (i32.and (local.get $bytes) (i32.const -64)))
+    (local.set $end16 (i32.and (local.get $bytes) (i32.const -16)))
+    (local.set $v (local.get $base))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $pq (local.get $q))
+        (local.set $pv (local.get $v))
+        ;; 16 floats per step into four independent accumulators (no dependency chain stall);
+        ;; moving pointers with immediate offsets keep the address arithmetic out of the loop body
+        (local.set $e (i32.add (local.get $v) (local.get $end64)))
+        (block $b64 (loop $l64
+          (br_if $b64 (i32.ge_u (local.get $pv) (local.get $e)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul
+            (v128.load (local.get $pq))
+            (v128.load (local.get $pv)))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul
+            (v128.load offset=16 (local.get $pq))
+            (v128.load offset=16 (local.get $pv)))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul
+            (v128.load offset=32 (local.get $pq))
+            (v128.load offset=32 (local.get $pv)))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul
+            (v128.load offset=48 (local.get $pq))
+            (v128.load offset=48 (local.get $pv)))))
+          (local.set $pq (i32.add (local.get $pq) (i32.const 64)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 64)))
+          (br $l64)))
+        ;; then 4 floats per step
+        (local.set $e (i32.add (local.get $v) (local.get $end16)))
+        (block $b16 (loop $l16
+          (br_if $b16 (i32.ge_u (local.get $pv) (local.get $e)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul
+            (v128.load (local.get $pq))
+            (v128.load (local.get $pv)))))
+          (local.set $pq (i32.add (local.get $pq) (i32.const 16)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 16)))
+          (br $l16)))
+        (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+          (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+        ;; then the last dim % 4 floats one by one
+        (local.set $e (i32.add (local.get $v) (local.get $bytes)))
+        (block $b4 (loop $l4
+          (br_if $b4 (i32.ge_u (local.get $pv) (local.get $e)))
+          (local.set $s (f32.add (local.get $s) (f32.mul
+            (f32.load (local.get $pq))
+            (f32.load (local.get $pv)))))
+          (local.set $pq (i32.add (local.get $pq) (i32.const 4)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 4)))
+          (br $l4)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+        (local.set $v (i32.add (local.get $v) (local.get $stride)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $vectors))))
+
+  ;; out[i] = -|q - v_i|^2
+  (func (export "l2") (param $q i32) (param $base i32) (param $n i32) (param $stride i32) (param $dim i32) (param $out i32)
+    (local $i i32) (local $v i32) (local $j i32) (local $bytes i32) (local $end64 i32) (local $end16 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $d v128) (local $s f32) (local $t f32)
+    (local $pq i32) (local $pv i32) (local $e i32)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $end64 (i32.and (local.get $bytes) (i32.const -64)))
+    (local.set $end16 (i32.and (local.get $bytes) (i32.const -16)))
+    (local.set $v (local.get $base))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $pq (local.get $q))
+        (local.set $pv (local.get $v))
+        ;; 16 floats per step into four independent accumulators (no dependency chain stall);
+        ;; moving pointers with immediate offsets keep the address arithmetic out of the loop body
+        (local.set $e (i32.add (local.get $v) (local.get $end64)))
+        (block $b64 (loop $l64
+          (br_if $b64 (i32.ge_u (local.get $pv) (local.get $e)))
+          (local.set $d (f32x4.sub
+            (v128.load (local.get $pq))
+            (v128.load (local.get $pv))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $d (f32x4.sub
+            (v128.load offset=16 (local.get $pq))
+            (v128.load offset=16 (local.get $pv))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $d (f32x4.sub
+            (v128.load offset=32 (local.get $pq))
+            (v128.load offset=32 (local.get $pv))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $d (f32x4.sub
+            (v128.load offset=48 (local.get $pq))
+            (v128.load offset=48 (local.get $pv))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $pq (i32.add (local.get $pq) (i32.const 64)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 64)))
+          (br $l64)))
+        ;; then 4 floats per step
+        (local.set $e (i32.add (local.get $v) (local.get $end16)))
+        (block $b16 (loop $l16
+          (br_if $b16 (i32.ge_u (local.get $pv) (local.get $e)))
+          (local.set $d (f32x4.sub
+            (v128.load (local.get $pq))
+            (v128.load (local.get $pv))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $pq (i32.add (local.get $pq) (i32.const 16)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 16)))
+          (br $l16)))
+        (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+          (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+        ;; then the last dim % 4 floats one by one
+        (local.set $e (i32.add (local.get $v) (local.get $bytes)))
+        (block $b4 (loop $l4
+          (br_if $b4 (i32.ge_u (local.get $pv) (local.get $e)))
+          (local.set $t (f32.sub
+            (f32.load (local.get $pq))
+            (f32.load (local.get $pv))))
+          (local.set $s (f32.add (local.get $s) (f32.mul (local.get $t) (local.get $t))))
+          (local.set $pq (i32.add (local.get $pq) (i32.const 4)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 4)))
+          (br $l4)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.neg (local.get $s)))
+        (local.set $v (i32.add (local.get $v) (local.get $stride)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $vectors))))
+
+  ;; four queries at q + k*qStride (k < 4), dim % 4 == 0: out[i + k*outStride/4] = q_k . v_i
+  (func (export "dot4") (param $q i32) (param $qStride i32) (param $base i32) (param $n i32) (param $stride i32) (param $dim i32) (param $out i32) (param $outStride i32)
+    (local $i i32) (local $v i32) (local $j i32) (local $bytes i32) (local $o i32) (local $x v128) (local $d v128)
+    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $q0 (local.get $q))
+    (local.set $q1 (i32.add (local.get $q0) (local.get $qStride)))
+    (local.set $q2 (i32.add (local.get $q1) (local.get $qStride)))
+    (local.set $q3 (i32.add (local.get $q2) (local.get $qStride)))
+    (local.set $v (local.get $base))
+    (local.set $o (local.get $out))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $b16 (loop $l16
+          (br_if $b16 (i32.ge_u (local.get $j) (local.get $bytes)))
+          (local.set $x (v128.load (i32.add (local.get $v) (local.get $j))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $x)
+            (v128.load (i32.add (local.get $q0) (local.get $j))))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $x)
+            (v128.load (i32.add (local.get $q1) (local.get $j))))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $x)
+            (v128.load (i32.add (local.get $q2) (local.get $j))))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $x)
+            (v128.load (i32.add (local.get $q3) (local.get $j))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l16)))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 0)))
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 1)))
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a1)) (f32x4.extract_lane 1 (local.get $a1)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a1)) (f32x4.extract_lane 3 (local.get $a1)))))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 2)))
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a2)) (f32x4.extract_lane 1 (local.get $a2)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a2)) (f32x4.extract_lane 3 (local.get $a2)))))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 3)))
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a3)) (f32x4.extract_lane 1 (local.get $a3)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a3)) (f32x4.extract_lane 3 (local.get $a3)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (local.get $stride)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $vectors))))
+
+  ;; four queries as dot4: out[i + k*outStride/4] = -|q_k - v_i|^2
+  (func (export "l2x4") (param $q i32) (param $qStride i32) (param $base i32) (param $n i32) (param $stride i32) (param $dim i32) (param $out i32) (param $outStride i32)
+    (local $i i32) (local $v i32) (local $j i32) (local $bytes i32) (local $o i32) (local $x v128) (local $d v128)
+    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $q0 (local.get $q))
+    (local.set $q1 (i32.add (local.get $q0) (local.get $qStride)))
+    (local.set $q2 (i32.add (local.get $q1) (local.get $qStride)))
+    (local.set $q3 (i32.add (local.get $q2) (local.get $qStride)))
+    (local.set $v (local.get $base))
+    (local.set $o (local.get $out))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $b16 (loop $l16
+          (br_if $b16 (i32.ge_u (local.get $j) (local.get $bytes)))
+          (local.set $x (v128.load (i32.add (local.get $v) (local.get $j))))
+          (local.set $d (f32x4.sub (v128.load (i32.add (local.get $q0) (local.get $j))) (local.get $x)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $d (f32x4.sub (v128.load (i32.add (local.get $q1) (local.get $j))) (local.get $x)))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $d (f32x4.sub (v128.load (i32.add (local.get $q2) (local.get $j))) (local.get $x)))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $d (f32x4.sub (v128.load (i32.add (local.get $q3) (local.get $j))) (local.get $x)))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l16)))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 0)))
+          (f32.neg (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0))))))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 1)))
+          (f32.neg (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a1)) (f32x4.extract_lane 1 (local.get $a1)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a1)) (f32x4.extract_lane 3 (local.get $a1))))))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 2)))
+          (f32.neg (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a2)) (f32x4.extract_lane 1 (local.get $a2)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a2)) (f32x4.extract_lane 3 (local.get $a2))))))
+        (f32.store (i32.add (local.get $o) (i32.mul (local.get $outStride) (i32.const 3)))
+          (f32.neg (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a3)) (f32x4.extract_lane 1 (local.get $a3)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a3)) (f32x4.extract_lane 3 (local.get $a3))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (local.get $stride)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $vectors))))
+)
