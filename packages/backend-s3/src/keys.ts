@@ -13,7 +13,9 @@ export class KeyMapper {
   readonly prefix: string;
 
   constructor(prefix: string | undefined) {
-    const segments = parseKey(prefix ?? '', { allowRoot: true });
+    // 'a/b', '/a/b' and 'a/b/' name the same prefix.
+    const given = prefix ?? '';
+    const segments = parseKey(given.endsWith('/') ? given.slice(0, -1) : given, { allowRoot: true });
     this.prefix = segments.length === 0 ? '' : `${segments.join('/')}/`;
     checkLength(this.prefix, prefix ?? '');
   }
@@ -68,7 +70,7 @@ export function decodeListedKey(key: string): string {
 
 /** True for a name listed under a directory that is one of ours: a valid path and not a marker. */
 export function isValidRelativePath(name: string): boolean {
-  if (name === '' || name.endsWith('/')) return false;
+  if (name === '' || name.startsWith('/') || name.endsWith('/')) return false;
   try {
     parseKey(name);
     return true;

@@ -55,6 +55,8 @@ export interface S3BackendOptions {
    * never to write a file where a directory is, or below a file.
    */
   directoryChecks?: boolean;
+  /** Keys per ListObjectsV2 page (`MaxKeys`); default: the store's own (1000 on AWS and Ceph). */
+  listPageSize?: number;
   /** Default true: the store honours `If-None-Match: *` and `If-Match` on PUT (AWS S3 since 2024, Ceph RGW, MinIO). */
   conditionalWrites?: boolean;
 }
@@ -94,6 +96,7 @@ export class S3Backend implements StorageBackend {
   readonly #partConcurrency: number;
   readonly #directoryChecks: boolean;
   readonly #readAttempts: number;
+  readonly #listPageSize: number | undefined;
   #closed = false;
 
   constructor(options: S3BackendOptions) {
@@ -109,6 +112,7 @@ export class S3Backend implements StorageBackend {
     this.#partConcurrency = positive(options.partConcurrency ?? 4, 'partConcurrency');
     this.#directoryChecks = options.directoryChecks ?? true;
     this.#readAttempts = positive(options.maxAttempts ?? 3, 'maxAttempts');
+    this.#listPageSize = options.listPageSize === undefined ? undefined : positive(options.listPageSize, 'listPageSize');
     if (options.client !== undefined) {
       this.#client = options.client;
       this.#ownsClient = false;
@@ -205,6 +209,7 @@ export class S3Backend implements StorageBackend {
             ...(recursive ? {} : { Delimiter: '/' }),
             // Keys may hold characters XML 1.0 cannot carry (e.g. CR); the SDK leaves them encoded.
             EncodingType: 'url',
+            ...(this.#listPageSize === undefined ? {} : { MaxKeys: this.#listPageSize }),
             ...(token === undefined ? {} : { ContinuationToken: token }),
           }),
         )

@@ -96,3 +96,9 @@ export async function allKeys(client: S3Client, bucket: string, prefix = ''): Pr
   } while (token !== undefined);
   return keys;
 }
+
+/** Multipart uploads begun and neither completed nor aborted (they would hold parts). */
+export async function openUploads(client: S3Client, bucket: string): Promise<string[]> {
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return (uploads.Uploads ?? []).map((u) => u.Key!);
+}
