@@ -3,7 +3,7 @@
 # a RADOS Gateway speaking S3 on 127.0.0.1:7480, for @store/backend-s3's tests and benchmarks.
 # Installs Debian's Ceph packages first when they are missing (needs root and apt).
 # On success prints the client settings as KEY=value lines on stdout (progress goes to
-# stderr), so `set -a; eval "$(tooling/ceph-s3/start.sh)"; set +a` exports them.
+# stderr), so `s="$(tooling/ceph-s3/start.sh)" && set -a && eval "$s" && set +a` exports them.
 # Every start wipes the previous state; tooling/ceph-s3/stop.sh stops it.
 set -euo pipefail
 

@@ -33,7 +33,7 @@ export const settings: S3TestSettings | undefined = (() => {
 })();
 
 const required = process.env.STORE_REQUIRE_S3 === '1';
-const MISSING = 'S3_ENDPOINT is not set: start Ceph with `eval "$(tooling/ceph-s3/start.sh)"` (see tooling/ceph-s3) and export its settings';
+const MISSING = 'S3_ENDPOINT is not set: start Ceph with tooling/ceph-s3/start.sh and export the settings it prints (tooling/ceph-s3/README.md)';
 
 /** `describe` that runs only with an S3 endpoint, skips with the reason without one, and fails without one under STORE_REQUIRE_S3=1. */
 export function describeS3(name: string, body: (s: S3TestSettings) => void): void {

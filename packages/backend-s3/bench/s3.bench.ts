@@ -1,0 +1,140 @@
+/**
+ * S3Backend against the bare @aws-sdk/client-s3 calls it makes, on the same store, client
+ * settings and sizes, interleaved in one run: PUT and GET of 1 KiB and 4 MiB objects, and
+ * listing a 10,000-object directory (1,000 with BENCH_QUICK=1) beside the bare
+ * ListObjectsV2 pagination loop. The ratio is the overhead of the backend (target: at most
+ * 1.1x, i.e. a ratio of at least 0.91). Needs S3_ENDPOINT etc. (tooling/ceph-s3/start.sh);
+ * without them it says so and exits 0.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { quick, runBenchmarks, type BenchGroup } from '@store/bench-harness';
+import { S3Backend } from '../src/index.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const endpoint = process.env.S3_ENDPOINT;
+if (endpoint === undefined || endpoint === '') {
+  console.log('backend-s3 bench skipped: S3_ENDPOINT is not set (start Ceph with tooling/ceph-s3/start.sh and export the settings it prints)');
+  process.exit(0);
+}
+
+const KEYS = 32;
+const LISTED = quick ? 1_000 : 10_000;
+const client = new S3Client({
+  endpoint,
+  region: process.env.S3_REGION ?? 'us-east-1',
+  credentials: { accessKeyId: process.env.S3_ACCESS_KEY ?? '', secretAccessKey: process.env.S3_SECRET_KEY ?? '' },
+  forcePathStyle: true,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+const bucket = `store-bench-${randomBytes(4).toString('hex')}`;
+await client.send(new CreateBucketCommand({ Bucket: bucket }));
+// The backend shares the bare client, so both sides use the same sockets and retry settings.
+const checked = new S3Backend({ client, bucket, prefix: 'backend' });
+const unchecked = new S3Backend({ client, bucket, prefix: 'backend-unchecked', directoryChecks: false });
+
+const putBare = async (key: string, body: Uint8Array): Promise<void> => {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength }));
+};
+const getBare = async (key: string): Promise<Uint8Array> => {
+  const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return r.Body!.transformToByteArray();
+};
+
+function putAndGet(label: string, size: number): BenchGroup[] {
+  const body = randomBytes(size);
+  let i = 0;
+  const next = (): string => `${label}/k${i++ % KEYS}`;
+  const fill = async (): Promise<void> => {
+    for (let k = 0; k < KEYS; k++) {
+      await putBare(`bare/${label}/k${k}`, body);
+      await checked.writeFile(`${label}/k${k}`, body);
+    }
+  };
+  return [
+    {
+      title: `PUT ${label}`,
+      unit: 'puts',
+      baseline: 'bare PutObject',
+      cases: [
+        { name: 'bare PutObject', run: () => putBare(`bare/${next()}`, body).then(() => 1) },
+        { name: 'S3Backend.writeFile', run: () => checked.writeFile(next(), body).then(() => 1) },
+        { name: 'S3Backend.writeFile, directoryChecks: false', run: () => unchecked.writeFile(next(), body).then(() => 1) },
+      ],
+      targets: { 'S3Backend.writeFile': { minRatio: 0.91 }, 'S3Backend.writeFile, directoryChecks: false': { minRatio: 0.91 } },
+    },
+    {
+      title: `GET ${label}`,
+      unit: 'gets',
+      baseline: 'bare GetObject',
+      cases: [
+        { name: 'bare GetObject', setup: fill, run: () => getBare(`bare/${next()}`).then(() => 1) },
+        { name: 'S3Backend.readFile', run: () => checked.readFile(next()).then(() => 1) },
+      ],
+      targets: { 'S3Backend.readFile': { minRatio: 0.91 } },
+    },
+  ];
+}
+
+async function fillListing(): Promise<void> {
+  const names = Array.from({ length: LISTED }, (_, n) => `list/f${String(n).padStart(6, '0')}`);
+  const small = new Uint8Array(16);
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let name = names.pop(); name !== undefined; name = names.pop()) await putBare(`backend/${name}`, small);
+    }),
+  );
+}
+
+const listBare = async (): Promise<number> => {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'backend/list/', Delimiter: '/', ContinuationToken: token }));
+    for (const o of page.Contents ?? []) names.push(o.Key!.slice('backend/list/'.length));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  if (names.length !== LISTED) throw new Error(`bare listing returned ${names.length} names`);
+  return 1;
+};
+
+const listBackend = async (): Promise<number> => {
+  const names = await checked.listFiles('list');
+  if (names.length !== LISTED) throw new Error(`listFiles returned ${names.length} names`);
+  return 1;
+};
+
+try {
+  await runBenchmarks('backend-s3', [
+    ...putAndGet('1KiB', 1024),
+    ...putAndGet('4MiB', 4 * 1024 * 1024),
+    {
+      title: `list ${LISTED.toLocaleString('en')} objects`,
+      unit: 'listings',
+      baseline: 'bare ListObjectsV2 loop',
+      cases: [
+        { name: 'bare ListObjectsV2 loop', setup: fillListing, run: listBare },
+        { name: 'S3Backend.listFiles', run: listBackend },
+      ],
+      targets: { 'S3Backend.listFiles': { minRatio: 0.91 } },
+    },
+  ]);
+} finally {
+  for (;;) {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (keys.length === 0) break;
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+  }
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  client.destroy();
+}
