@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isStorageError } from '@store/backend-core';
+import { isStorageError, parseKey } from '@store/backend-core';
+import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { S3Backend, supportsConditionalWrite } from '../src/index.js';
 import { identify, payload } from './content.js';
@@ -57,10 +58,12 @@ describeS3('S3Backend on a real S3 store', (s) => {
   it('lists every page of a large directory, sorted by code unit, without markers or foreign keys', async () => {
     // Pages of 40 keys: the 150 files, a marker and the foreign keys span four pages.
     const b = fresh({ listPageSize: 40 });
+    // Filled through a second backend over the same prefix that skips the directory checks: one request per file.
+    const filler = fresh({ prefix: b.prefix, directoryChecks: false });
     const names = Array.from({ length: 150 }, (_, i) => `f${(i * 7919) % 150}`);
     const queue = [...names];
     await Promise.all(Array.from({ length: 16 }, async () => {
-      for (let name = queue.pop(); name !== undefined; name = queue.pop()) await b.writeFile(`big/${name}`, utf8(name));
+      for (let name = queue.pop(); name !== undefined; name = queue.pop()) await filler.writeFile(`big/${name}`, utf8(name));
     }));
     await b.createDirectory('big/sub');
     await b.writeFile('big/sub/inner', utf8('x'));
@@ -73,6 +76,30 @@ describeS3('S3Backend on a real S3 store', (s) => {
     const recursive = await b.listFiles('big', { recursive: true });
     expect(recursive.filter((r) => !names.includes(r))).toEqual(['sub/inner']);
     expect(recursive).toContain('sub/inner');
+  });
+
+  it('any valid name round-trips through write, list and read (property, url-encoded listings)', async () => {
+    const b = fresh();
+    const valid = (name: string): boolean => {
+      try {
+        return !name.includes('/') && parseKey(name).length === 1;
+      } catch {
+        return false;
+      }
+    };
+    const names = new Set<string>(['+plus', 'sp ace', '%41', 'cr\rlf\n', 'amp&lt;', '\u0001ctl', 'ｚ', '😀']);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }), (name) => {
+        if (valid(name)) names.add(name);
+      }),
+      { numRuns: 24, seed: 1515 },
+    );
+    const filler = fresh({ prefix: b.prefix, directoryChecks: false });
+    await Promise.all([...names].map((name) => filler.writeFile(`prop/${name}`, utf8(name))));
+    expect(await b.listFiles('prop')).toEqual([...names].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    const read = await Promise.all([...names].map(async (name) => text(await b.readFile(`prop/${name}`))));
+    expect(read).toEqual([...names]);
+    expect(names.size).toBeGreaterThan(20);
   });
 
   it('keeps a directory made by createDirectory as a marker object, and an implicit one while it holds files', async () => {

@@ -3,6 +3,7 @@ import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -77,10 +78,15 @@ export async function removeBucket(client: S3Client, bucket: string): Promise<vo
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
   }
   for (;;) {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
-    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    const keys = await allKeys(client, bucket);
     if (keys.length === 0) break;
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    // DeleteObjects carries keys in an XML body, which cannot hold every character a key may
+    // (e.g. U+0001): those go one by one.
+    const xmlSafe = keys.filter((k) => ![...k].some((c) => c < ' ' && c !== '\t' && c !== '\n'));
+    for (let i = 0; i < xmlSafe.length; i += 1000) {
+      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: xmlSafe.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+    }
+    for (const key of keys.filter((k) => !xmlSafe.includes(k))) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
@@ -90,8 +96,8 @@ export async function allKeys(client: S3Client, bucket: string, prefix = ''): Pr
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) keys.push(o.Key!);
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, EncodingType: 'url' }));
+    for (const o of page.Contents ?? []) keys.push(decodeURIComponent(o.Key!.replace(/\+/g, '%20')));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return keys;
