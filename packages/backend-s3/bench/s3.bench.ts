@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { quick, runBenchmarks, type BenchGroup } from '@store/bench-harness';
 import { S3Backend } from '../src/index.js';
+import { runPaired, type PairedCase } from './paired.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const endpoint = process.env.S3_ENDPOINT;
@@ -50,16 +51,27 @@ const getBare = async (key: string): Promise<Uint8Array> => {
   return r.Body!.transformToByteArray();
 };
 
+/** Puts KEYS objects of a size for both sides to GET, once per label. */
+const filled = new Map<string, Promise<void>>();
+function fillKeys(label: string, body: Uint8Array): Promise<void> {
+  let done = filled.get(label);
+  if (done === undefined) {
+    done = (async () => {
+      for (let k = 0; k < KEYS; k++) {
+        await putBare(`bare/${label}/k${k}`, body);
+        await checked.writeFile(`${label}/k${k}`, body);
+      }
+    })();
+    filled.set(label, done);
+  }
+  return done;
+}
+
 function putAndGet(label: string, size: number): BenchGroup[] {
   const body = randomBytes(size);
   let i = 0;
   const next = (): string => `${label}/k${i++ % KEYS}`;
-  const fill = async (): Promise<void> => {
-    for (let k = 0; k < KEYS; k++) {
-      await putBare(`bare/${label}/k${k}`, body);
-      await checked.writeFile(`${label}/k${k}`, body);
-    }
-  };
+  const fill = (): Promise<void> => fillKeys(label, body);
   return [
     {
       title: `PUT ${label}`,
@@ -85,7 +97,13 @@ function putAndGet(label: string, size: number): BenchGroup[] {
   ];
 }
 
-async function fillListing(): Promise<void> {
+let listing: Promise<void> | undefined;
+function fillListing(): Promise<void> {
+  listing ??= fillListingOnce();
+  return listing;
+}
+
+async function fillListingOnce(): Promise<void> {
   const names = Array.from({ length: LISTED }, (_, n) => `list/f${String(n).padStart(6, '0')}`);
   const small = new Uint8Array(16);
   await Promise.all(
@@ -113,6 +131,25 @@ const listBackend = async (): Promise<number> => {
   return 1;
 };
 
+/** The same operations as the table, measured as alternating pairs (see paired.ts). */
+function pairedCases(): PairedCase[] {
+  const cases: PairedCase[] = [];
+  for (const [label, size, pairs] of [['1KiB', 1024, quick ? 10 : 150], ['4MiB', 4 * 1024 * 1024, quick ? 3 : 30]] as const) {
+    const body = randomBytes(size);
+    let i = 0;
+    const next = (): string => `${label}/k${i++ % KEYS}`;
+    cases.push({
+      title: `PUT ${label}`,
+      pairs,
+      bare: () => putBare(`bare/${next()}`, body),
+      ours: { 'S3Backend.writeFile': () => checked.writeFile(next(), body), 'directoryChecks: false': () => unchecked.writeFile(next(), body) },
+    });
+    cases.push({ title: `GET ${label}`, pairs, bare: () => getBare(`bare/${next()}`), ours: { 'S3Backend.readFile': () => checked.readFile(next()) } });
+  }
+  cases.push({ title: `list ${LISTED.toLocaleString('en')}`, pairs: quick ? 2 : 12, bare: listBare, ours: { 'S3Backend.listFiles': listBackend } });
+  return cases;
+}
+
 try {
   await runBenchmarks('backend-s3', [
     ...putAndGet('1KiB', 1024),
@@ -128,6 +165,11 @@ try {
       targets: { 'S3Backend.listFiles': { minRatio: 0.91 } },
     },
   ]);
+  // Objects for the paired GETs and listings, in case BENCH_ONLY skipped the groups that make them.
+  await fillKeys('1KiB', randomBytes(1024));
+  await fillKeys('4MiB', randomBytes(4 * 1024 * 1024));
+  await fillListing();
+  await runPaired('backend-s3', pairedCases());
 } finally {
   for (;;) {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -352,6 +353,8 @@ export class S3Backend implements StorageBackend {
       return bareEtag(result.ETag);
     } catch (error) {
       if (condition !== undefined && (httpStatusOf(error) === 412 || isMissingKey(error) || s3ErrorName(error) === 'ConditionalRequestConflict')) {
+        const ours = await this.#retriedWriteLanded(k, data, error);
+        if (ours !== undefined) return ours;
         const createOnly = 'ifNoneMatch' in condition;
         throw new StorageError(createOnly ? 'EEXIST' : 'ECONFLICT', createOnly ? 'file exists (If-None-Match: *)' : 'file changed since it was read (If-Match)', {
           path: k.path,
@@ -360,6 +363,21 @@ export class S3Backend implements StorageBackend {
       }
       throw fromS3Error(error, k.path, 'writeFile', this.bucket);
     }
+  }
+
+  /**
+   * A conditional PUT whose first attempt reached the store but whose answer was lost is
+   * retried by the SDK, and the retry fails its own condition (412) because of the first
+   * attempt. Then the object holds exactly our bytes: its ETag is their MD5 (single-part
+   * PUT). Returns that ETag when so; undefined when the conflict is real or cannot be told.
+   */
+  async #retriedWriteLanded(k: ParsedKey, data: Uint8Array, error: unknown): Promise<string | undefined> {
+    const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+    if (attempts < 2) return undefined;
+    const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: k.key })).catch(() => undefined);
+    const etag = bareEtag(head?.ETag);
+    if (etag === undefined || head?.ContentLength !== data.byteLength) return undefined;
+    return createHash('md5').update(data).digest('hex') === etag ? etag : undefined;
   }
 
   /** No directory at the key and no file at any parent; the requests run in parallel. */

@@ -87,6 +87,18 @@ describeS3('network faults and store errors', (s: S3TestSettings) => {
     expect(range.code).toBe('EIO');
   });
 
+  it('a conditional write whose answer was lost is retried, and its own first attempt does not count as a conflict', async () => {
+    // The first connection carries the PUT to the store, then loses the answer after 5 bytes.
+    const { backend, proxy } = await throughProxy({ cutResponseAfter: (c) => (c === 1 ? 5 : undefined) }, { directoryChecks: false });
+    const data = payload(5, 5, 10_000);
+    const { etag } = await backend.writeFileIf('lost-answer', data, { ifNoneMatch: '*' });
+    expect(proxy.connections).toBeGreaterThanOrEqual(2);
+    expect(etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(identify(await backend.readFile('lost-answer'))).toEqual({ writer: 5, version: 5 });
+    // Someone else's bytes there are still a conflict.
+    expect((await failure(backend.writeFileIf('lost-answer', payload(6, 6, 10_000), { ifNoneMatch: '*' }))).code).toBe('EEXIST');
+  });
+
   it('a store that refuses connections is EIO naming ECONNREFUSED', async () => {
     const port = await new Promise<number>((resolve) => {
       const server = net.createServer().listen(0, '127.0.0.1', () => {
