@@ -65,7 +65,11 @@ function checkLength(key: string, path: string): void {
 
 /** Keys of ListObjectsV2 with `EncodingType: 'url'`: percent-encoded UTF-8, which the SDK leaves as is. */
 export function decodeListedKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, '%20'));
+  try {
+    return decodeURIComponent(key.replace(/\+/g, '%20'));
+  } catch (error) {
+    throw new StorageError('EIO', 'the store listed a key that is not valid URL encoding', { path: key, cause: error });
+  }
 }
 
 /** True for a name listed under a directory that is one of ours: a valid path and not a marker. */

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+
 /**
  * Self-describing test payloads: a 16-byte header (magic, writer, version, length) and
  * bytes derived from all three, so a torn, mixed or truncated object cannot pass for a
@@ -30,4 +32,17 @@ export function identify(bytes: Uint8Array): { writer: number; version: number }
   const writer = view.getUint32(4);
   const version = view.getUint32(8);
   return Buffer.from(payload(writer, version, bytes.length)).equals(Buffer.from(bytes)) ? { writer, version } : undefined;
+}
+
+/**
+ * Strings of any Unicode scalar values (every plane, controls included, no lone surrogates).
+ * Built from code points because fast-check's `unit: 'binary'` strings are very slow to generate.
+ */
+export function anyText(maxLength: number): fc.Arbitrary<string> {
+  const scalar = fc.oneof(
+    fc.integer({ min: 0, max: 0x7f }),
+    fc.integer({ min: 0x80, max: 0xd7ff }),
+    fc.integer({ min: 0xe000, max: 0x10ffff }),
+  );
+  return fc.array(scalar, { minLength: 1, maxLength }).map((points) => String.fromCodePoint(...points));
 }
