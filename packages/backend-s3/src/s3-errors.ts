@@ -51,7 +51,11 @@ export function fromS3Error(error: unknown, key: string, action: string, bucket?
   const name = s3ErrorName(error);
   const status = httpStatusOf(error);
   const code = BY_NAME[name] ?? (status === undefined ? undefined : BY_STATUS[status]) ?? 'EIO';
-  const where = status === undefined ? name : `${name}, HTTP ${status}`;
+  // Transport errors carry a Node code beside the SDK's name (TimeoutError + ECONNRESET): show both.
+  const nodeCode = ((error ?? {}) as SdkError).code;
+  const where = [name, nodeCode !== undefined && nodeCode !== name ? nodeCode : undefined, status === undefined ? undefined : `HTTP ${status}`]
+    .filter((part) => part !== undefined)
+    .join(', ');
   const detail = name === 'NoSuchBucket' && bucket !== undefined ? `: bucket '${bucket}' does not exist` : '';
   return new StorageError(code, `${action} failed (${where})${detail}`, { path: key, cause: error });
 }
