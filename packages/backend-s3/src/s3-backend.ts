@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -24,6 +24,8 @@ import { KeyMapper, decodeListedKey, isValidRelativePath, type ParsedKey } from 
 import { fromS3Error, httpStatusOf, isMissingKey, s3ErrorName } from './s3-errors.js';
 
 const MiB = 1024 * 1024;
+/** User metadata (`x-amz-meta-store-write-id`) naming the conditional write that made an object. */
+const WRITE_ID = 'store-write-id';
 /** S3's largest single PUT. */
 const MAX_SINGLE_PUT = 5 * 1024 * MiB;
 
@@ -329,6 +331,7 @@ export class S3Backend implements StorageBackend {
   /** One PUT or one multipart upload; the hierarchy checks first. Returns the ETag when the store gives one. */
   async #put(k: ParsedKey, data: Uint8Array, condition: WriteCondition | undefined): Promise<string | undefined> {
     if (this.#directoryChecks) await this.#checkWritable(k);
+    const writeId = condition === undefined ? undefined : randomUUID();
     try {
       if (condition === undefined && data.byteLength >= this.#multipartThreshold) {
         // A failed upload is aborted (leavePartsOnError: false): its parts never become an object.
@@ -348,12 +351,13 @@ export class S3Backend implements StorageBackend {
           Body: data,
           ContentLength: data.byteLength,
           ...(condition === undefined ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: bareEtag(condition.ifMatch) }),
+          ...(writeId === undefined ? {} : { Metadata: { [WRITE_ID]: writeId } }),
         }),
       );
       return bareEtag(result.ETag);
     } catch (error) {
       if (condition !== undefined && (httpStatusOf(error) === 412 || isMissingKey(error) || s3ErrorName(error) === 'ConditionalRequestConflict')) {
-        const ours = await this.#retriedWriteLanded(k, data, error);
+        const ours = await this.#retriedWriteLanded(k, writeId!, error);
         if (ours !== undefined) return ours;
         const createOnly = 'ifNoneMatch' in condition;
         throw new StorageError(createOnly ? 'EEXIST' : 'ECONFLICT', createOnly ? 'file exists (If-None-Match: *)' : 'file changed since it was read (If-Match)', {
@@ -366,18 +370,18 @@ export class S3Backend implements StorageBackend {
   }
 
   /**
-   * A conditional PUT whose first attempt reached the store but whose answer was lost is
-   * retried by the SDK, and the retry fails its own condition (412) because of the first
-   * attempt. Then the object holds exactly our bytes: its ETag is their MD5 (single-part
-   * PUT). Returns that ETag when so; undefined when the conflict is real or cannot be told.
+   * A conditional PUT whose first attempt reached the store but whose answer was lost (or
+   * came back as a 5xx) is retried by the SDK, and the retry fails its condition (412)
+   * because of that first attempt. Every conditional PUT carries a unique write id in its
+   * metadata, so the object tells whether it is this very write — bytes would not: two
+   * writers of a counter write the same bytes. Returns the ETag when it is ours; undefined
+   * when the conflict is real or cannot be told.
    */
-  async #retriedWriteLanded(k: ParsedKey, data: Uint8Array, error: unknown): Promise<string | undefined> {
+  async #retriedWriteLanded(k: ParsedKey, writeId: string, error: unknown): Promise<string | undefined> {
     const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
     if (attempts < 2) return undefined;
     const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: k.key })).catch(() => undefined);
-    const etag = bareEtag(head?.ETag);
-    if (etag === undefined || head?.ContentLength !== data.byteLength) return undefined;
-    return createHash('md5').update(data).digest('hex') === etag ? etag : undefined;
+    return head?.Metadata?.[WRITE_ID] === writeId ? (bareEtag(head.ETag) ?? '') : undefined;
   }
 
   /** No directory at the key and no file at any parent; the requests run in parallel. */
