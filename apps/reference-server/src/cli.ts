@@ -121,6 +121,10 @@ async function run(argv: string[]): Promise<number | undefined> {
   console.log(`  tensorboard logdir: ${server.ctx.logdir}`);
   console.log(`  auth: ${token ? 'bearer token required' : 'none (bound to ' + host + ')'}`);
   console.log(`  try: curl ${url}/health`);
+  // Load the packages behind the log and run routes now, off the start-up path, so the
+  // first request to them does not pay for it.
+  void import('@store/eventlog').catch(() => undefined);
+  void import('@store/tfevents').catch(() => undefined);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
