@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { FileLock, fromNodeError, type LockOwner } from '@store/backend-core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileLock, fromNodeError, isOwnerAlive, readLockOwner, type LockOwner } from '@store/backend-core';
 
 /**
  * The commit lock, held only while a commit validates and appends its record. It uses
  * backend-core's FileLock file protocol (owner JSON written in full, linked into place),
- * with one difference: the uncontended path runs with synchronous calls, because the
- * lock is held for well under a millisecond and a round trip through the libuv pool per
- * step would cost more than the critical section. When the lock is taken, FileLock
- * itself waits, and takes over a lock whose owner process died.
+ * with one difference: attempts run with synchronous calls, because the lock is held for
+ * well under a millisecond and a round trip through the libuv pool per step would cost
+ * more than the critical section. While it is held, attempts repeat every ~1 ms; every
+ * 16th attempt (and at the deadline) the holder is examined, and if its process is gone
+ * FileLock takes the lock over (and at the deadline answers ELOCKED).
  */
 export class CommitLock {
   readonly #file: string;
@@ -21,15 +23,34 @@ export class CommitLock {
   }
 
   async acquire(waitMs: number): Promise<() => Promise<void>> {
+    const deadline = Date.now() + waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const token = this.#tryCreate();
+      if (token !== undefined) return async () => this.#releaseFast(token);
+      // Held. Poll cheaply (the holder is done in well under a millisecond, unless it died);
+      // now and then let FileLock look at the holder: it takes over a dead owner's lock.
+      if (attempt % 16 === 15 || Date.now() >= deadline) {
+        const holder = await readLockOwner(this.#file);
+        if (holder === undefined || !isOwnerAlive(holder) || Date.now() >= deadline) {
+          const lock = await FileLock.acquire(this.#file, { waitMs: Math.max(0, deadline - Date.now()), retryDelayMs: 1 });
+          return () => lock.release();
+        }
+      }
+      await sleep(attempt < 4 ? 0 : 1);
+    }
+  }
+
+  /** One attempt to create the lock file; its token on success, undefined if it exists. */
+  #tryCreate(): string | undefined {
     const owner: LockOwner = { pid: process.pid, hostname: hostname(), startTime: this.#startTime, acquiredAt: new Date().toISOString(), token: randomBytes(12).toString('hex') };
     const temp = `${this.#file}.${owner.token}.tmp`;
-    let linked = false;
     try {
       writeFileSync(temp, JSON.stringify(owner), { flag: 'wx' });
       linkSync(temp, this.#file);
-      linked = true;
+      return owner.token;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(error, this.#file, 'create lock');
+      return undefined;
     } finally {
       try {
         unlinkSync(temp);
@@ -37,9 +58,6 @@ export class CommitLock {
         // already gone
       }
     }
-    if (linked) return async () => this.#releaseFast(owner.token);
-    const lock = await FileLock.acquire(this.#file, { waitMs, retryDelayMs: 1 });
-    return () => lock.release();
   }
 
   #releaseFast(token: string): void {
