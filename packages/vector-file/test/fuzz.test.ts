@@ -129,7 +129,7 @@ describe('fuzzing the reader', () => {
         install(data, withIndex ? pristineIndex : undefined);
         await exercise(writer);
       }),
-      { numRuns: 120, seed: 3 },
+      { numRuns: 80, seed: 3 },
     );
   });
 
@@ -140,7 +140,7 @@ describe('fuzzing the reader', () => {
         install(data, undefined);
         await exercise(false);
       }),
-      { numRuns: 120, seed: 4 },
+      { numRuns: 80, seed: 4 },
     );
   });
 
@@ -152,7 +152,7 @@ describe('fuzzing the reader', () => {
         install(pristine, index);
         expect(await exercise(false)).toBe(liveCount);
       }),
-      { numRuns: 100, seed: 5 },
+      { numRuns: 60, seed: 5 },
     );
   });
 });
