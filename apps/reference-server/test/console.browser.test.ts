@@ -242,7 +242,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await smoothing.press('Tab');
   });
 
-  it.skipIf(!hasFixtures)('runs: fixture training curves from three writers overlay and smooth (the README screenshot)', async () => {
+  it.skipIf(!hasFixtures)('runs: fixture training curves of PyTorch and Keras writers, smoothed (the README screenshot)', async () => {
     await page.goto(`${main.url}/#/runs`);
     await page.getByRole('searchbox', { name: 'Filter tags' }).fill('^(Metrics/(Loss|Accuracy)|epoch_(loss|acc))$');
     const smoothing = page.getByRole('spinbutton', { name: 'Smoothing value' });
