@@ -176,6 +176,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await page.goto(`${main.url}/#/runs`);
     await poll(() => page.getByRole('checkbox', { name: 'train/a' }).count()).toBe(1);
     expect(requests.filter((r) => !r.startsWith(main.url))).toEqual([]);
+    expect(await page.getByRole('button', { name: 'Forget token' }).count()).toBe(0); // no token, nothing to forget
   });
 
   it('runs: overlays runs, reads point values back from the chart, smooths like TensorBoard', async () => {
@@ -242,7 +243,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await smoothing.press('Tab');
   });
 
-  it.skipIf(!hasFixtures)('runs: fixture training curves from three writers overlay and smooth (the README screenshot)', async () => {
+  it.skipIf(!hasFixtures)('runs: fixture training curves of PyTorch and Keras writers, smoothed (the README screenshot)', async () => {
     await page.goto(`${main.url}/#/runs`);
     await page.getByRole('searchbox', { name: 'Filter tags' }).fill('^(Metrics/(Loss|Accuracy)|epoch_(loss|acc))$');
     const smoothing = page.getByRole('spinbutton', { name: 'Smoothing value' });
@@ -491,6 +492,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
       ['step', String(BIG - 1)],
       ['big (raw)', String(Number(bigValues[BIG - 1]!.toPrecision(6)))],
     ]);
+    await visible(tab.getByRole('button', { name: 'Forget token' }));
     // The token is kept for the tab: a reload does not ask again.
     await tab.reload();
     await hasText(card(tab, 'signal').locator('.card-status'), /of 1,000,000 points/, 60_000);

@@ -25,6 +25,14 @@ export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/** Whether this tab holds a token (the header shows "Forget token" only then). */
+export function hasToken(): boolean {
+  return token() !== null;
+}
+
+/** Fired on window when a token is stored. */
+export const TOKEN_EVENT = 'store-console-token';
+
 let pendingToken: Promise<string | null> | null = null;
 
 /** fetch with the token; on 401 asks for a token (once for all concurrent requests) and retries. */
@@ -43,6 +51,7 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
     const entered = await pendingToken;
     if (entered === null) throw new ApiError(401, 'EACCES', 'a token is needed to use this server');
     sessionStorage.setItem(TOKEN_KEY, entered);
+    window.dispatchEvent(new Event(TOKEN_EVENT));
   }
 }
 

@@ -3,7 +3,7 @@
  * `#/files/<path>`), so every view has a link and the server needs only one HTML route.
  */
 import './styles.css';
-import { forgetToken, getJson } from './api.js';
+import { forgetToken, getJson, hasToken, TOKEN_EVENT } from './api.js';
 import { h, replace } from './dom.js';
 import { mountFiles } from './views/files.js';
 import { mountLogs } from './views/logs.js';
@@ -18,6 +18,8 @@ const NAV: Array<[string, string]> = [
 const main = h('main', { id: 'main', tabindex: -1 });
 const navLinks = NAV.map(([id, label]) => h('a', { href: `#/${id}`, 'data-view': id }, label));
 const health = h('span', { class: 'health', role: 'status' }, 'checking…');
+const forget = h('button', { type: 'button', class: 'link', hidden: !hasToken(), onclick: () => (forgetToken(), location.reload()) }, 'Forget token');
+window.addEventListener(TOKEN_EVENT, () => (forget.hidden = false));
 
 document.body.append(
   h('a', { class: 'skip', href: '#main', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'),
@@ -26,7 +28,7 @@ document.body.append(
     { class: 'top' },
     h('a', { class: 'brand', href: '#/runs' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), 'store console'),
     h('nav', { class: 'nav', 'aria-label': 'Views' }, ...navLinks),
-    h('div', { class: 'top-right' }, health, h('a', { href: '/openapi.json', class: 'muted' }, 'API'), h('button', { type: 'button', class: 'link', onclick: () => (forgetToken(), location.reload()) }, 'Forget token')),
+    h('div', { class: 'top-right' }, health, h('a', { href: '/openapi.json', class: 'muted' }, 'API'), forget),
   ),
   main,
 );
