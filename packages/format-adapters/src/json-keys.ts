@@ -6,13 +6,35 @@
  * scan again to say which key, and where.
  */
 
-/** Every string literal, with the `:` that makes it a key; outside strings valid JSON has no `"`. */
-const STRING_TOKEN = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
+/** Colons anywhere in `text`, counting no further than `limit + 1` (indexOf is vectorised). */
+export function countColons(text: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf(':'); i !== -1 && n <= limit; i = text.indexOf(':', i + 1)) n++;
+  return n;
+}
 
+/** True when the `"` at `at` is escaped: preceded by an odd number of backslashes. */
+function escapedQuote(text: string, at: number): boolean {
+  let slashes = 0;
+  while (at - 1 - slashes >= 0 && text.charCodeAt(at - 1 - slashes) === 0x5c) slashes++;
+  return slashes % 2 === 1;
+}
+
+/**
+ * Key tokens in valid JSON: string literals followed by `:`. Jumps from quote to quote
+ * with indexOf (outside strings valid JSON has no `"`), so it costs a fraction of the parse.
+ */
 export function countKeyTokens(text: string): number {
   let keys = 0;
-  STRING_TOKEN.lastIndex = 0;
-  for (let m = STRING_TOKEN.exec(text); m !== null; m = STRING_TOKEN.exec(text)) if (m[1] !== undefined) keys++;
+  for (let start = text.indexOf('"'); start !== -1; ) {
+    let end = text.indexOf('"', start + 1);
+    while (end !== -1 && escapedQuote(text, end)) end = text.indexOf('"', end + 1);
+    if (end === -1) break;
+    let next = end + 1;
+    for (let c = text.charCodeAt(next); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++next));
+    if (text.charCodeAt(next) === 0x3a) keys++;
+    start = text.indexOf('"', next);
+  }
   return keys;
 }
 
