@@ -14,10 +14,12 @@ Runs the StorageBackend conformance suite and reports every case.
 Target (one of):
   --module FILE      a module exporting createBackend(location) (or a default function)
   --backend NAME     a built-in backend: fs (FilesystemBackend) or memory (MemoryBackend)
-  --url URL          a reference server (available once apps/reference-server exists)
+  --url URL          a reference server (store-server): cases run over HTTP, each
+                     under its own key prefix conformance-<time>-<pid>/<case dir>
 
 Options:
   --location DIR     where case directories are made (default: the OS temp directory)
+  --token TOKEN      bearer token for --url (env STORE_TOKEN)
   --only IDS         comma-separated case ids or prefixes, e.g. SB-PATH,SB-CRASH-01
   --json             print the report as JSON instead of text
   --junit FILE       also write a JUnit XML report to FILE
@@ -42,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
         module: { type: 'string' },
         backend: { type: 'string' },
         url: { type: 'string' },
+        token: { type: 'string' },
         location: { type: 'string' },
         only: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -75,12 +78,20 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`Give exactly one of --module, --backend or --url.\n\n${USAGE}`);
     return 2;
   }
-  if (values.url !== undefined) {
-    console.error('--url needs the reference server’s client backend, which ships with apps/reference-server (not yet in this repository).');
-    return 2;
-  }
   let modulePath: string;
-  if (values.backend !== undefined) {
+  if (values.url !== undefined) {
+    const problem = httpTargetProblem(values.url);
+    if (problem !== undefined) {
+      console.error(`${problem}\n\n${USAGE}`);
+      return 2;
+    }
+    // The http target (and the crash case's child process) reads these.
+    process.env.STORE_CONFORMANCE_URL = values.url;
+    process.env.STORE_CONFORMANCE_PREFIX = `conformance-${Date.now()}-${process.pid}`;
+    const token = values.token ?? process.env.STORE_TOKEN;
+    if (token !== undefined) process.env.STORE_CONFORMANCE_TOKEN = token;
+    modulePath = HTTP_TARGET;
+  } else if (values.backend !== undefined) {
     const builtin = BUILTIN[values.backend];
     if (builtin === undefined) {
       console.error(`Unknown --backend '${values.backend}'; choose one of: ${Object.keys(BUILTIN).join(', ')}`);
@@ -98,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let target: ConformanceTarget;
   try {
-    target = await loadTarget(modulePath, values.backend ?? path.basename(modulePath));
+    target = await loadTarget(modulePath, values.url ?? values.backend ?? path.basename(modulePath));
   } catch (error) {
     console.error(`Cannot load ${modulePath}: ${(error as Error).message}`);
     return 2;
@@ -119,6 +130,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.junit !== undefined) await writeFile(values.junit, formatJUnit(results, name));
   return summarize(results).failed > 0 ? 1 : 0;
+}
+
+const HTTP_TARGET = fileURLToPath(new URL('./targets/http.js', import.meta.url));
+
+function httpTargetProblem(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `--url must be an http(s) URL, got '${url}'`;
+  } catch {
+    return `--url is not a URL: '${url}'`;
+  }
 }
 
 export async function loadTarget(modulePath: string, name: string): Promise<ConformanceTarget> {

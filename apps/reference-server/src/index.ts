@@ -1,0 +1,10 @@
+export { createServer, VERSION } from './server.js';
+export type { ServerOptions, StoreServer } from './server.js';
+export { DEFAULT_LIMITS } from './context.js';
+export type { Limits, ServerContext, RouteOptions } from './context.js';
+export { ResourceRegistry } from './resource-registry.js';
+export type { Closable, Lease, ResourceRegistryOptions } from './resource-registry.js';
+export { HttpError, limitError, STATUS_OF } from './http-error.js';
+export type { ErrorBody } from './http-error.js';
+export { ROUTE_FAMILIES } from './routes/index.js';
+export type { RouteFamily } from './routes/index.js';

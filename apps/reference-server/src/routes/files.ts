@@ -1,0 +1,243 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { capabilitiesOf, StorageError, type StorageBackend } from '@store/backend-core';
+import type { ServerContext } from '../context.js';
+import { etagOf, matches, parseRange } from '../etag.js';
+import { HttpError } from '../http-error.js';
+import { keyFromUrl } from '../key.js';
+import { KeyedChain } from '../keyed-chain.js';
+import type { RouteFamily } from './family.js';
+import { binaryResponse, errorResponses, flag, isOn } from './schemas.js';
+
+const PREFIX = '/v1/files/';
+
+const wildcard = {
+  type: 'object',
+  properties: { '*': { type: 'string', description: 'The key: `/`-separated, each segment percent-encoded; a trailing `/` names a directory' } },
+} as const;
+
+const fileQuery = {
+  type: 'object',
+  properties: {
+    stat: flag('`1`: answer `{ exists, size, mtimeMs, isDirectory }` (JSON) instead of the bytes'),
+    recursive: flag('`1` on a directory listing: paths of every file below the directory'),
+  },
+  additionalProperties: false,
+} as const;
+
+interface FileQuery {
+  stat?: string;
+  recursive?: string;
+}
+
+/**
+ * `PUT|GET|HEAD|DELETE /v1/files/<key>` over `ctx.backend`. Raw bytes in and out; a
+ * trailing `/` names a directory (`GET` lists it, `PUT` creates it). `ETag` is a hash of
+ * the content; `If-Match` / `If-None-Match` make read-modify-write safe; `Range` is served
+ * with `readRange` when the backend has it.
+ */
+const files: RouteFamily = {
+  name: 'files',
+  async plugin(app, { ctx }) {
+    const backend = ctx.backend;
+    const caps = capabilitiesOf(backend);
+    const chain = new KeyedChain();
+    // Bodies are raw bytes whatever their Content-Type (a JSON file is still just a file).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    const target = (request: FastifyRequest): { key: string; directory: boolean } => keyFromUrl(request.raw.url ?? '', PREFIX.slice(0, -1) + '/');
+
+    const readCurrent = async (key: string): Promise<Uint8Array | undefined> => {
+      try {
+        return await backend.readFile(key);
+      } catch (error) {
+        if (error instanceof StorageError && error.code === 'ENOENT') return undefined;
+        throw error;
+      }
+    };
+
+    /** Evaluates If-Match / If-None-Match for a write to `key` (412 when they fail). */
+    const checkPreconditions = async (request: FastifyRequest, key: string): Promise<void> => {
+      const ifMatch = request.headers['if-match'];
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifMatch === undefined && ifNoneMatch === undefined) return;
+      const current = await readCurrent(key);
+      const etag = current === undefined ? undefined : etagOf(current);
+      if (ifMatch !== undefined && !matches(ifMatch, etag)) {
+        throw new HttpError(412, 'EPRECONDITION', `If-Match failed: the file ${etag === undefined ? 'does not exist' : `has ETag ${etag}`}`, { field: 'if-match' });
+      }
+      if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) {
+        throw new HttpError(412, 'EPRECONDITION', `If-None-Match failed: the file exists with ETag ${etag}`, { field: 'if-none-match' });
+      }
+    };
+
+    const denyReserved = (key: string): void => {
+      if (ctx.isReserved(key)) throw new HttpError(403, 'EACCES', `'${key.split('/')[0]}/' belongs to another route family; the files routes do not write there`, { field: 'path' });
+    };
+
+    app.put(
+      `${PREFIX}*`,
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Write a file (raw body, atomic and durable when answered) or, with a trailing /, create a directory',
+          params: wildcard,
+          headers: { type: 'object', properties: { 'if-match': { type: 'string' }, 'if-none-match': { type: 'string' } } },
+          response: {
+            200: {
+              type: 'object',
+              required: ['path'],
+              properties: { path: { type: 'string' }, size: { type: 'integer' }, etag: { type: 'string' }, directory: { type: 'boolean' } },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { key, directory } = target(request);
+        if (key === '') {
+          if (directory) return { path: '', directory: true };
+        }
+        denyReserved(key);
+        if (directory) {
+          await chain.write(key, () => backend.createDirectory(key));
+          return { path: key, directory: true };
+        }
+        const body = request.body;
+        const data = body === undefined || body === null ? new Uint8Array(0) : (body as Buffer);
+        if (!(data instanceof Uint8Array)) throw new HttpError(400, 'EINVAL', 'body must be raw bytes');
+        const etag = etagOf(data);
+        await chain.write(key, async () => {
+          await checkPreconditions(request, key);
+          await backend.writeFile(key, data);
+        });
+        void reply.header('etag', etag);
+        return { path: key, size: data.byteLength, etag };
+      },
+    );
+
+    const getSchema = {
+      tags: ['files'],
+      summary: 'Read a file (raw bytes; Range, If-None-Match), stat it (?stat=1), or list a directory (trailing /)',
+      params: wildcard,
+      querystring: fileQuery,
+      headers: { type: 'object', properties: { range: { type: 'string' }, 'if-none-match': { type: 'string' } } },
+      response: {
+        200: binaryResponse,
+        206: binaryResponse,
+        304: { description: 'Not modified (If-None-Match matched)', type: 'null' },
+        ...errorResponses,
+      },
+    };
+
+    app.get(`${PREFIX}*`, { schema: getSchema, exposeHeadRoute: false }, async (request, reply) => {
+      const { key, directory } = target(request);
+      const query = request.query as FileQuery;
+      await chain.settled(key);
+      if (isOn(query.stat)) return sendStat(reply, backend, key);
+      if (directory) {
+        const names = await backend.listFiles(key, isOn(query.recursive) ? { recursive: true } : {});
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify(names));
+      }
+      const range = request.headers.range;
+      if (range !== undefined && caps.readRange && caps.stat && backend.readRange !== undefined && backend.stat !== undefined) {
+        const st = await backend.stat(key);
+        if (st.isDirectory) throw new StorageError('EISDIR', 'is a directory', { path: key });
+        const parsed = parseRange(range, st.size);
+        if (parsed === 'unsatisfiable') return unsatisfiable(reply, st.size);
+        if (parsed !== undefined) {
+          const bytes = await backend.readRange(key, parsed.start, parsed.end - parsed.start + 1);
+          return sendBytes(reply.code(206).header('content-range', `bytes ${parsed.start}-${parsed.start + bytes.byteLength - 1}/${st.size}`), bytes);
+        }
+      }
+      const data = await backend.readFile(key);
+      const etag = etagOf(data);
+      void reply.header('etag', etag).header('accept-ranges', 'bytes');
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) return reply.code(304).send();
+      if (range !== undefined) {
+        const parsed = parseRange(range, data.byteLength);
+        if (parsed === 'unsatisfiable') return unsatisfiable(reply, data.byteLength);
+        if (parsed !== undefined) {
+          return sendBytes(reply.code(206).header('content-range', `bytes ${parsed.start}-${parsed.end}/${data.byteLength}`), data.subarray(parsed.start, parsed.end + 1));
+        }
+      }
+      return sendBytes(reply, data);
+    });
+
+    app.head(
+      `${PREFIX}*`,
+      { schema: { tags: ['files'], summary: 'Headers of GET (Content-Length, ETag) without the body', params: wildcard, querystring: fileQuery } },
+      async (request, reply) => {
+        const { key, directory } = target(request);
+        await chain.settled(key);
+        if (directory) {
+          const names = await backend.listFiles(key);
+          return reply.type('application/json; charset=utf-8').header('content-length', Buffer.byteLength(JSON.stringify(names))).send();
+        }
+        const data = await backend.readFile(key);
+        return reply
+          .type('application/octet-stream')
+          .header('etag', etagOf(data))
+          .header('accept-ranges', 'bytes')
+          .header('content-length', data.byteLength)
+          .send();
+      },
+    );
+
+    app.delete(
+      `${PREFIX}*`,
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Delete a file (idempotent: a missing file is 204 too; If-Match supported)',
+          params: wildcard,
+          headers: { type: 'object', properties: { 'if-match': { type: 'string' } } },
+          response: { 204: { description: 'Deleted (or was not there)', type: 'null' }, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { key, directory } = target(request);
+        if (directory) throw new StorageError('EISDIR', 'cannot delete a directory', { path: key });
+        denyReserved(key);
+        await chain.write(key, async () => {
+          await checkPreconditions(request, key);
+          await backend.deleteFile(key);
+        });
+        return reply.code(204).send();
+      },
+    );
+  },
+};
+export default files;
+
+function sendBytes(reply: FastifyReply, data: Uint8Array): FastifyReply {
+  return reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+}
+
+function unsatisfiable(reply: FastifyReply, size: number): FastifyReply {
+  return reply
+    .code(416)
+    .header('content-range', `bytes */${size}`)
+    .send({ error: { code: 'ERANGE', message: `range not satisfiable: the file has ${size} bytes`, field: 'range' } });
+}
+
+async function sendStat(reply: FastifyReply, backend: StorageBackend, key: string): Promise<FastifyReply> {
+  let body: { exists: boolean; size?: number; mtimeMs?: number; isDirectory?: boolean };
+  if (key === '') {
+    body = { exists: true, size: 0, mtimeMs: 0, isDirectory: true };
+  } else if (backend.stat !== undefined && capabilitiesOf(backend).stat) {
+    try {
+      const st = await backend.stat(key);
+      body = { exists: true, size: st.size, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory };
+    } catch (error) {
+      if (!(error instanceof StorageError && error.code === 'ENOENT')) throw error;
+      body = { exists: false };
+    }
+  } else {
+    body = { exists: await backend.exists(key) };
+  }
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+export type { ServerContext };

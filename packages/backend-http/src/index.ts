@@ -1,0 +1,2 @@
+export { HttpBackend } from './http-backend.js';
+export type { HttpBackendOptions } from './http-backend.js';
