@@ -51,6 +51,7 @@ import files from './files.js';
 import health from './health.js';
 import images from './images.js';
 import logs from './logs.js';
+import mvcc from './mvcc.js';
 import openapi from './openapi.js';
 import runs from './runs.js';
 import vectors from './vectors.js';
@@ -66,4 +67,5 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   images,
   vectors,
   consoleRoutes,
+  mvcc,
 ];
