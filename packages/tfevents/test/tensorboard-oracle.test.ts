@@ -76,7 +76,8 @@ describeOracle('TensorBoard reads what SummaryWriter writes', () => {
     w.addImage('encoded', encodePng({ width: 3, height: 2, data: rgbaBytes, channels: 4, depth: 8 }), 1, { wallTime: 1013 });
     const batch = new Float32Array(10 * 3 * 4 * 3).map(() => rand());
     w.addImages('batch', { data: batch, shape: [10, 3, 4, 3] }, 2, { wallTime: 1014 });
-    w.addHparams({ lr: 0.01, optimizer: 'adam', bn: true }, { 'hp/accuracy': 0.75 }, { wallTime: 1015 });
+    // Each addHparams call goes to its own sub-run (as PyTorch does), named 'hp' here.
+    w.addHparams({ lr: 0.01, optimizer: 'adam', bn: true }, { 'hp/accuracy': 0.75 }, { wallTime: 1015, runName: 'hp' });
     w.addProfiling('train_step', { durationMs: 12.5, counters: { bytes: 4096 } }, 5, 1016);
     const labels = Array.from({ length: 300 }, () => rand() < 0.4);
     const predictions = new Float32Array(300).map((_, i) => Math.min(1, Math.max(0, (labels[i] ? 0.3 : 0) + rand() * 0.7)));
@@ -105,7 +106,7 @@ describeOracle('TensorBoard reads what SummaryWriter writes', () => {
     expect(tb.scalars.scalars!.group_b!.group).toEqual([[3, -2]]);
     expect(tb.scalars.scalars!['.']!['profiling/train_step/duration_ms']).toEqual([[5, 12.5]]);
     expect(tb.scalars.scalars!['.']!['profiling/train_step/bytes']).toEqual([[5, 4096]]);
-    expect(tb.scalars.scalars!['.']!['hp/accuracy']).toEqual([[0, 0.75]]);
+    expect(tb.scalars.scalars!.hp!['hp/accuracy']).toEqual([[0, 0.75]]);
     // Histogram: the legacy proto as written.
     const h = histogramFromValues(histValues, 7);
     const [[hStep, hProto]] = tb.legacy['.']!.histograms.weights! as [[number, Record<string, unknown>]];
@@ -142,7 +143,7 @@ describeOracle('TensorBoard reads what SummaryWriter writes', () => {
     expect([tone.rate, tone.channels]).toEqual([8000, 1]);
     expect(tone.samples).toEqual(Array.from(samples, (s) => Math.trunc(Math.fround(s * 32767))));
     // hparams: the plugin parses our three records.
-    const hp = tb.plugins.hparams!['.']!;
+    const hp = tb.plugins.hparams!.hp!;
     expect(hp['_hparams_/session_start_info']).toMatchObject({ session_start_info: { hparams: { lr: 0.01, optimizer: 'adam', bn: true } } });
     expect(hp['_hparams_/experiment']).toMatchObject({ experiment: { metric_infos: [{ name: { tag: 'hp/accuracy' } }] } });
     // PR curves: the tensor, and the plugin's own view of it.

@@ -129,7 +129,9 @@ describe('packed tarballs', () => {
  */
 function typecheck(file: string): { status: number; output: string } {
   const dir = path.dirname(file);
-  const config = { extends: path.relative(dir, path.join(consumer, 'tsconfig.json')), compilerOptions: { skipLibCheck: false }, files: [path.basename(file)] };
+  // A bare "tsconfig.json" in extends would be looked up in node_modules: keep it relative.
+  const base = path.relative(dir, path.join(consumer, 'tsconfig.json'));
+  const config = { extends: base.startsWith('.') ? base : `./${base}`, compilerOptions: { skipLibCheck: false }, files: [path.basename(file)] };
   writeFileSync(path.join(dir, 'tsconfig.check.json'), JSON.stringify(config));
   return attempt('npx', ['tsc', '--noEmit', '-p', path.join(dir, 'tsconfig.check.json')], consumer);
 }
