@@ -55,7 +55,7 @@ describe('README curl examples', () => {
 
 /** The ```js examples, run as written (address replaced as above) from a file inside this package, so its imports resolve. */
 function jsBlocks(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return [...readFileSync(file, 'utf8').matchAll(/```js[^\n]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
 describe('README JavaScript examples', () => {
