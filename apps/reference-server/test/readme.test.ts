@@ -53,7 +53,11 @@ describe('README curl examples', () => {
   });
 });
 
-/** The ```js examples, run as written (address replaced as above) from a file inside this package, so its imports resolve. */
+/**
+ * The ```js examples, run as written (address replaced as above) from a file inside this
+ * package, so its imports resolve. The first one of each README is the one that talks to a
+ * server; later ones need none and are run by tooling/repo-tests against the packed packages.
+ */
 function jsBlocks(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(/```js[^\n]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
@@ -64,7 +68,7 @@ describe('README JavaScript examples', () => {
     ['packages/backend-http/README.md', /^\{"theme":"dark"\}\n\[ 'settings\.json' \]\n/],
   ] as const)('%s', async (readme, expected) => {
     const blocks = jsBlocks(path.join(REPO_ROOT, readme));
-    expect(blocks).toHaveLength(1);
+    expect(blocks.length).toBeGreaterThanOrEqual(1);
     const t = await tempDir();
     cleanups.push(t.cleanup);
     const server = await spawnServer(['--data', path.join(t.dir, 'server-data')]);
