@@ -57,25 +57,34 @@ const CHUNK = 64 * 1024;
 /** Bytes after the end a committer checks for a torn line before appending. */
 const TAIL_CHECK = 4096;
 
+/**
+ * How the log reads its file: fill `buf` from `position`, return the bytes read (fewer only
+ * at the end of the file). Tests pass one that lets "another process" append between two
+ * reads of one scan — the interleaving a lock-free reader must survive.
+ */
+export type PositionalRead = (fd: number, buf: Buffer, position: number) => number;
+
 export class CommitLog {
   readonly file: string;
   readonly #fd: number;
+  readonly #read: PositionalRead;
   /** End of the valid prefix read so far. */
   #offset = 0;
   #lastSeq = 0;
   #closed = false;
 
-  private constructor(file: string, fd: number) {
+  private constructor(file: string, fd: number, read: PositionalRead) {
     this.file = file;
     this.#fd = fd;
+    this.#read = read;
   }
 
   /** Opens (and unless `readOnly`, creates) the log. A missing log read-only is `ENOENT`. */
-  static open(file: string, readOnly: boolean): CommitLog {
+  static open(file: string, readOnly: boolean, read: PositionalRead = readFully): CommitLog {
     try {
       if (readOnly && !existsSync(file)) throw new StorageError('ENOENT', 'no commit log: not an mvcc-pages store', { path: file });
       // Read-write without O_APPEND (appends overwrite preallocated zeros) and without O_TRUNC.
-      return new CommitLog(file, openSync(file, readOnly ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o644));
+      return new CommitLog(file, openSync(file, readOnly ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o644), read);
     } catch (error) {
       throw fromNodeError(error, file, 'open commit log');
     }
@@ -93,67 +102,84 @@ export class CommitLog {
    * Reads records appended since the last call (by any process). Stops at the end (the
    * first NUL or the end of the file) and before an incomplete or invalid last line; an
    * invalid line with a valid one after it is ECORRUPT.
+   *
+   * Readers take no lock, so one scan can see a committer's line half written and, in a
+   * later read of the same scan, the lines committed after it: a torn line followed by
+   * valid ones, which looks like damage. It is not: a later line exists only once the line
+   * before it is complete, so a fresh scan sees that line whole. Damage is the same
+   * invalid line on two scans in a row.
    */
   readNew(): LoggedRecord[] {
     this.#checkOpen();
+    let suspect = -1;
+    for (;;) {
+      const scan = this.#scan();
+      if (scan.suspectAt === -1) {
+        if (scan.records.length > 0) this.#lastSeq = scan.records[scan.records.length - 1]!.seq;
+        this.#offset = scan.end;
+        return scan.records;
+      }
+      if (scan.suspectAt === suspect) {
+        throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: suspect });
+      }
+      suspect = scan.suspectAt;
+    }
+  }
+
+  /**
+   * One pass from the end of the valid prefix: the complete records, where they end, and
+   * the offset of an invalid line that valid lines follow (-1 if none). Changes no state.
+   */
+  #scan(): { records: LoggedRecord[]; end: number; suspectAt: number } {
     const size = fstatSync(this.#fd).size;
     if (size < this.#offset) throw new StorageError('ECORRUPT', `commit log shrank below committed records (${size} < ${this.#offset} bytes)`, { path: this.file, offset: size });
-    this.#nulAt = -1;
-    const buf = this.#readToNul(size);
-    if (buf.length === 0) return [];
-    const out: LoggedRecord[] = [];
+    const { buf, nulAt } = this.#readToNul(size);
+    const records: LoggedRecord[] = [];
+    let lastSeq = this.#lastSeq;
     let pos = 0;
     while (pos < buf.length) {
       const nl = buf.indexOf(LF, pos);
       if (nl === -1) break;
-      const record = parseLine(buf.subarray(pos, nl), this.#offset + pos, this.#lastSeq);
+      const record = parseLine(buf.subarray(pos, nl), this.#offset + pos, lastSeq);
       if (record === undefined) {
-        if (hasValidLineAfter(buf.subarray(nl + 1))) {
-          throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset + pos });
-        }
+        if (hasValidLineAfter(buf.subarray(nl + 1))) return { records, end: this.#offset + pos, suspectAt: this.#offset + pos };
         break;
       }
-      out.push(record);
-      this.#lastSeq = record.seq;
+      records.push(record);
+      lastSeq = record.seq;
       pos = nl + 1;
     }
-    if (pos < buf.length && this.#nulAt !== -1) this.#checkAfterNul(size);
-    this.#offset += pos;
-    return out;
+    const end = this.#offset + pos;
+    // An unfinished line ended by a NUL is a line being written, or damage: records after
+    // the zeros mean damage (a writer never leaves a gap), which must not pass as the end.
+    if (pos < buf.length && nulAt !== -1 && this.#validLineAfterNul(nulAt, size)) return { records, end, suspectAt: end };
+    return { records, end, suspectAt: -1 };
   }
 
-  /** Where `#readToNul` last met a NUL, or -1. */
-  #nulAt = -1;
-
-  /**
-   * An unfinished line ended by a NUL is a line being written, or damage: records after
-   * the zeros mean damage (a writer never leaves a gap), which must not pass as the end.
-   */
-  #checkAfterNul(size: number): void {
-    const window = Buffer.alloc(Math.min(LOW_WATER, size - this.#nulAt));
-    readFully(this.#fd, window, this.#nulAt);
-    if (!isZero(window) && hasValidLineAfter(Buffer.from(window.map((b) => (b === 0 ? LF : b))))) {
-      throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#nulAt });
-    }
+  #validLineAfterNul(nulAt: number, size: number): boolean {
+    const window = Buffer.alloc(Math.min(LOW_WATER, size - nulAt));
+    this.#read(this.#fd, window, nulAt);
+    return !isZero(window) && hasValidLineAfter(Buffer.from(window.map((b) => (b === 0 ? LF : b))));
   }
 
-  /** The bytes from the end of the valid prefix up to the first NUL (or end of file). */
-  #readToNul(size: number): Buffer {
+  /** The bytes from the end of the valid prefix up to the first NUL (or end of file), and where that NUL is (-1 if none). */
+  #readToNul(size: number): { buf: Buffer; nulAt: number } {
     const chunks: Buffer[] = [];
+    let nulAt = -1;
     let pos = this.#offset;
     while (pos < size) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
-      const got = readFully(this.#fd, buf, pos);
+      const got = this.#read(this.#fd, buf, pos);
       if (got === 0) break;
       const nul = buf.subarray(0, got).indexOf(0);
       chunks.push(buf.subarray(0, nul === -1 ? got : nul));
       if (nul !== -1) {
-        this.#nulAt = pos + nul;
+        nulAt = pos + nul;
         break;
       }
       pos += got;
     }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    return { buf: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), nulAt };
   }
 
   /**
@@ -167,10 +193,10 @@ export class CommitLog {
     // Common case, one small read: the end is followed by the preallocated zeros. A killed
     // committer's line starts right at the end, so it never hides behind them.
     const window = Buffer.alloc(Math.min(TAIL_CHECK, size - this.#offset));
-    readFully(this.#fd, window, this.#offset);
+    this.#read(this.#fd, window, this.#offset);
     if (isZero(window)) return 0;
     const tail = Buffer.alloc(size - this.#offset);
-    readFully(this.#fd, tail, this.#offset);
+    this.#read(this.#fd, tail, this.#offset);
     // Zeros count as line breaks here, so a record after a run of zeros is found too.
     if (hasValidLineAfter(Buffer.from(tail.map((b) => (b === 0 ? LF : b))))) {
       throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset });
@@ -250,7 +276,7 @@ export class CommitLog {
   }
 }
 
-function readFully(fd: number, buf: Buffer, position: number): number {
+export function readFully(fd: number, buf: Buffer, position: number): number {
   let done = 0;
   while (done < buf.length) {
     const n = readSync(fd, buf, done, buf.length - done, position + done);

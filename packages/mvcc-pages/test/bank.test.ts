@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PageStore } from '../src/index.js';
-import { fixture, runNode, tempDir } from './helpers.js';
+import { fixture, runNodes, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -21,9 +21,7 @@ describe('bank invariant across processes', () => {
       await store.commit(txn);
     }
     const total = ACCOUNTS * START;
-    const outs = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => runNode(fixture('bank-worker.mjs'), [dir, '300', String(77 + i), String(ACCOUNTS), String(total)])),
-    );
+    const outs = await runNodes(Array.from({ length: 4 }, (_, i) => ({ script: fixture('bank-worker.mjs'), args: [dir, '300', String(77 + i), String(ACCOUNTS), String(total)] })));
     const results = outs.map((o) => JSON.parse(o) as { transfers: number; conflicts: number; audits: number; badAudits: unknown[] });
     for (const r of results) expect(r.badAudits).toEqual([]);
     const transfers = results.reduce((s, r) => s + r.transfers, 0);

@@ -62,6 +62,18 @@ export function runNode(script: string, args: string[]): Promise<string> {
   });
 }
 
+/**
+ * Runs several `node script ...args` at once and waits for every one to exit before
+ * settling, so a failure in one never leaves the others writing into a directory the
+ * test is about to remove. Rejects with the first failure.
+ */
+export async function runNodes(runs: { script: string; args: string[] }[]): Promise<string[]> {
+  const settled = await Promise.allSettled(runs.map((r) => runNode(r.script, r.args)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<string>).value);
+}
+
 export const fixture = (name: string): string => path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', name);
 
 /** Starts `node script ...args`, resolves with the child and its first stdout line once it prints one. */

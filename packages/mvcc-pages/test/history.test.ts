@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PageStore } from '../src/index.js';
 import { checkHistory, type HistoryTxn } from './history-checker.js';
-import { fixture, runNode, tempDir } from './helpers.js';
+import { fixture, runNodes, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -59,10 +59,11 @@ describe('serializable histories across processes', () => {
       const r = await store.commit(txn);
       seedLog.push({ tsn: txn.tsn, seq: r.seq, reads: Object.fromEntries(writes.map((k) => [k, 0])), writes });
     }
-    const results = await Promise.all(
-      Array.from({ length: WORKERS }, (_, i) =>
-        runNode(fixture('history-worker.mjs'), [dir, String(i), String(PER_WORKER), String(1000 + i), path.join(dir, `history-${i}.jsonl`)]),
-      ),
+    const results = await runNodes(
+      Array.from({ length: WORKERS }, (_, i) => ({
+        script: fixture('history-worker.mjs'),
+        args: [dir, String(i), String(PER_WORKER), String(1000 + i), path.join(dir, `history-${i}.jsonl`)],
+      })),
     );
     const counts = results.map((out) => JSON.parse(out) as { committed: number; aborted: number });
     const committed = counts.reduce((s, c) => s + c.committed, 0);
