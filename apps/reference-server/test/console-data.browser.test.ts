@@ -168,6 +168,22 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     await hasText(page.getByRole('list', { name: 'Objects' }).locator('li pre'), JSON.stringify(theirs[0], null, 2));
     expect(await page.getByRole('alert').count()).toBe(0);
 
+    // History, from the commit log: three committed versions (the lost update is not one), diffed.
+    const versions = page.getByRole('table', { name: 'Versions' }).locator('tbody tr');
+    await hasCount(versions, 3);
+    expect(await versions.evaluateAll((trs) => trs.map((tr) => [tr.children[0]?.textContent, tr.children[3]?.textContent]))).toEqual([
+      ['1', 'created'],
+      ['2', 'updated'],
+      ['3', 'updated'],
+    ]);
+    const diff = page.getByRole('region', { name: 'History' }).locator('pre.diff');
+    await hasText(diff.locator('del').filter({ hasText: '"age"' }), /^- {7}"age": 4\n$/);
+    await hasText(diff.locator('ins').filter({ hasText: '"age"' }), /^\+ {7}"age": 5\n$/);
+    await page.getByRole('combobox', { name: 'From version' }).selectOption({ label: 'seq 1 (tsn 1)' });
+    await poll(() => diff.locator('del').allTextContents()).toContainEqual(expect.stringContaining(`"name": ${JSON.stringify(XSS)}`));
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await shot(page, 'pages-history-1280');
+
     // Roll back: nothing is written.
     await editor.fill('[]');
     await page.getByRole('button', { name: 'Roll back' }).click();

@@ -1,8 +1,9 @@
 /**
  * MVCC pages (@store/mvcc-pages behind `/v1/mvcc`): namespaces and their pages, a page's
- * objects, an insert box, a pattern search, and editing a page inside one transaction that
- * is begun when the page is read and committed by "Commit" — so a change someone else
- * committed meanwhile answers ECONFLICT, which is shown, as every error, with its code.
+ * objects and version history (with a diff; see page-history.ts), an insert box, a pattern
+ * search, and editing a page inside one transaction that is begun when the page is read
+ * and committed by "Commit" — so a change someone else committed meanwhile answers
+ * ECONFLICT, which is shown, as every error, with its code.
  *
  * The API has no list of namespaces or pages: both come from matching `*` (every object
  * of every namespace) in a read-only transaction, so a page holding no object is not
@@ -10,6 +11,7 @@
  */
 import { ApiError, errorText } from '../api.js';
 import { h, message, replace } from '../dom.js';
+import { historyPanel } from './page-history.js';
 import { begin, commit, comparePages, inTransaction, insertObject, match, readOnly, readPage, rollback, updatePage, type Match, type Txn } from '../transactions.js';
 
 const nsHash = (ns: string): string => `#/pages/${encodeURIComponent(ns)}`;
@@ -202,6 +204,7 @@ function mountPage(root: HTMLElement, ns: string, page: string): () => void {
   const commitButton = h('button', { type: 'button', disabled: true }, 'Commit');
   const rollbackButton = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Roll back');
   const reloadButton = h('button', { type: 'button', class: 'secondary' }, 'Read again');
+  const history = historyPanel(ns, page);
 
   const setOpen = (open: boolean): void => {
     commitButton.disabled = !open;
@@ -253,7 +256,7 @@ function mountPage(root: HTMLElement, ns: string, page: string): () => void {
     txn = null;
     try {
       const c = await commit(t);
-      await load();
+      await Promise.all([load(), history.reload()]);
       state.textContent = `Committed at seq ${c.seq} (tsn ${c.tsn}). ${state.textContent ?? ''}`;
     } catch (e) {
       // A failed commit ends the transaction on the server (ECONFLICT rolls it back).
@@ -270,7 +273,7 @@ function mountPage(root: HTMLElement, ns: string, page: string): () => void {
     replace(alerts);
     if (t) void rollback(t).then(() => (state.textContent = `Transaction tsn ${t.tsn} rolled back.`));
   });
-  reloadButton.addEventListener('click', () => (replace(alerts), void load()));
+  reloadButton.addEventListener('click', () => (replace(alerts), void load(), void history.reload()));
 
   replace(
     root,
@@ -284,8 +287,10 @@ function mountPage(root: HTMLElement, ns: string, page: string): () => void {
       h('section', { class: 'panel', 'aria-labelledby': 'objects-h' }, h('h3', { id: 'objects-h' }, 'Objects at the snapshot'), list),
       h('section', { class: 'panel', 'aria-labelledby': 'edit-h' }, h('h3', { id: 'edit-h' }, 'Edit in this transaction'), editor, h('div', { class: 'row' }, commitButton, rollbackButton, reloadButton)),
     ),
+    history.element,
   );
   void load();
+  void history.reload();
   return () => {
     gone = true;
     if (txn) void rollback(txn);

@@ -273,7 +273,7 @@ function mountFile(root: HTMLElement, name: string): () => void {
           'form',
           { class: 'stack', onsubmit: (ev: Event) => (ev.preventDefault(), void search()) },
           query,
-          h('div', { class: 'toolbar' }, labelled('or of id', byId), labelled('k', k), labelled('Metric', metricSelect), labelled('Filter', filter), h('button', { type: 'submit' }, 'Search')),
+          h('div', { class: 'toolbar' }, labelled('or by id', byId), labelled('k', k), labelled('Metric', metricSelect), labelled('Filter', filter), h('button', { type: 'submit' }, 'Search')),
         ),
         results,
       ),
