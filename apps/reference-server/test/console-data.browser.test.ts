@@ -332,6 +332,26 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     expect(await (await api(main.url, 'GET', '/v1/vectors/fresh/vectors/a')).json()).toMatchObject({ id: 'a', vector: [0.5, 0.25], metadata: { n: 1 } });
   });
 
+  it('pages: a transaction the server ended (as it does after --idle-close) makes Commit say so; Read again starts a new one', async () => {
+    // The page's transaction id, from its begin call; the test then ends it through the API,
+    // as the server's idle rollback would (that rollback itself is tested in mvcc.test.ts).
+    const begun = page.waitForResponse((r) => r.url() === `${main.url}/v1/mvcc/transactions` && r.request().method() === 'POST');
+    await page.goto(`${main.url}/#/pages/zoo.dogs/page001`);
+    const { id } = (await (await begun).json()) as { id: string };
+    const commit = page.getByRole('button', { name: 'Commit', exact: true });
+    await expect.poll(() => commit.isEnabled(), { timeout: 30_000 }).toBe(true);
+    expect((await api(main.url, 'POST', `/v1/mvcc/transactions/${id}/rollback`)).status).toBe(204);
+    await page.getByRole('textbox', { name: 'Page objects (JSON array)' }).fill('[{"name": "Ghost"}]');
+    await commit.click();
+    await hasText(page.getByRole('alert'), /^Could not write the page: ENOENT: no such transaction .*"Read again" starts a new transaction\.$/);
+    await hasText(page.getByRole('status').filter({ hasText: 'transaction' }), 'The transaction ended without committing.');
+    expect(await commit.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Read again' }).click();
+    await expect.poll(() => commit.isEnabled(), { timeout: 30_000 }).toBe(true);
+    expect(await page.getByRole('list', { name: 'Objects' }).locator('li pre').allTextContents()).toEqual([{ name: 'Rex' }, { name: 'Fido' }].map((o) => JSON.stringify(o, null, 2)));
+    expect(await readPageNow(main.url, 'zoo.dogs', 'page001')).toEqual({ objects: [{ name: 'Rex' }, { name: 'Fido' }] });
+  });
+
   it('empty states: a server with no namespaces and no vector files says so', async () => {
     await page.goto(`${empty.url}/#/pages`);
     await visible(page.getByText('No namespaces yet. Insert an object to create one.'));

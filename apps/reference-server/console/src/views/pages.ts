@@ -248,6 +248,14 @@ function mountPage(root: HTMLElement, ns: string, page: string): () => void {
     try {
       await updatePage(t, ns, page, objects);
     } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        // The server rolled it back after --idle-close ms without a call.
+        txn = null;
+        setOpen(false);
+        state.textContent = 'The transaction ended without committing.';
+        replace(alerts, message(`Could not write the page: ${errorText(e)}. "Read again" starts a new transaction.`, 'error'));
+        return;
+      }
       // The transaction is still open: fix the text and commit again, or roll back.
       replace(alerts, message(`Could not write the page: ${errorText(e)}`, 'error'));
       return;
