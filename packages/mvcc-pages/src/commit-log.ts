@@ -245,6 +245,11 @@ export class CommitLog {
       if (checkpoint !== undefined) {
         lastSeq = checkpoint.checkpoint;
         pos = nl + 1;
+      } else if (looksLikeCheckpoint(buf)) {
+        // A checkpoint is complete before its file gets the log's name, so it is never a
+        // torn tail to cut: a damaged one (or a cut one) is damage, whatever follows it.
+        // (A first record starts `{"seq":`, so three bytes tell the two apart.)
+        throw new StorageError('ECORRUPT', 'damaged checkpoint at the head of the commit log', { path: this.file, offset: 0 });
       }
     }
     while (pos < buf.length) {
@@ -425,6 +430,13 @@ export function parseLine(line: Buffer, offset: number, lastSeq: number | undefi
   if (!isRecord(value)) return undefined;
   if (lastSeq !== undefined && value.seq !== lastSeq + 1) return undefined;
   return { ...value, offset };
+}
+
+const CHECKPOINT_PREFIX = Buffer.from('{"checkpoint":', 'latin1');
+
+function looksLikeCheckpoint(head: Buffer): boolean {
+  const n = Math.min(head.length, CHECKPOINT_PREFIX.length);
+  return n >= 3 && head.subarray(0, n).equals(CHECKPOINT_PREFIX.subarray(0, n));
 }
 
 /** Encodes one line: JSON, TAB, CRC32C of the JSON as 8 hex digits, LF. */
