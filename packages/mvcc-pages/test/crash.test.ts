@@ -91,7 +91,7 @@ describe('crash safety', () => {
   });
 });
 
-const COMPACTION_KILLS = 20;
+const COMPACTION_KILLS = 16;
 
 /** `kills` kill-and-check cycles on one store; returns the final k. */
 async function killLane(dir: string, kills: number, seed: number, compaction?: (kill: number) => Compaction): Promise<number> {
@@ -99,11 +99,13 @@ async function killLane(dir: string, kills: number, seed: number, compaction?: (
     const random = rng(seed);
     let expectedAtLeast = 0;
     let compactedAtLeastOnce = compaction === undefined;
+    let killedMidCompaction = 0;
     for (let kill = 0; kill < kills; kill++) {
       const durability = kill % 2 === 0 ? 'always' : 'commit';
       const c = compaction?.(kill);
       const delay = c?.killDuring === true ? Math.floor(random() * 15) : Math.floor(random() * 150);
       const { ready, maxAck } = await runAndKill(dir, durability, delay, c);
+      if (existsSync(path.join(dir, '.mvcc', NEXT_LOG))) killedMidCompaction += 1;
       expect(ready).toBeGreaterThanOrEqual(expectedAtLeast);
       // Read-only: what any reader sees right after the crash, before a writer repairs anything.
       const store = await PageStore.open(dir, { readOnly: true });
@@ -145,5 +147,7 @@ async function killLane(dir: string, kills: number, seed: number, compaction?: (
       }
     }
     expect(compactedAtLeastOnce).toBe(true);
+    // How many kills landed while a next generation was being written (varies with timing; reported, not asserted).
+    if (compaction !== undefined) console.log(`${path.basename(dir)}: ${killedMidCompaction} of ${kills} kills left a half-done commits.log.next`);
     return expectedAtLeast;
 }
