@@ -193,6 +193,9 @@ async function run(argv: string[]): Promise<number | undefined> {
   });
 }
 
+/** A directory name nobody uses, listed once at start to check the bucket and the credentials. */
+const PROBE = '.store-server-probe';
+
 interface S3Settings {
   bucket: string;
   endpoint?: string;
@@ -230,6 +233,9 @@ function s3Settings(values: Record<string, unknown>, env: NodeJS.ProcessEnv): S3
  * on the first request.
  */
 async function openS3(s3: S3Settings): Promise<{ backend?: StorageBackend; usage?: string; failure?: string }> {
+  // The SDK warns on Node 20 (multi-line, on stderr) that its 2027 releases need Node 22; the
+  // server's output stays one line per event unless the operator asked for the warning.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { s3BackendFromEnv } = await import('@store/backend-s3');
   let backend;
   try {
@@ -240,11 +246,11 @@ async function openS3(s3: S3Settings): Promise<{ backend?: StorageBackend; usage
   try {
     // A LIST (S3 names its errors in the body: NoSuchBucket, SignatureDoesNotMatch…) of a
     // directory nobody has; a file by that name (ENOTDIR) still proves the bucket answers.
-    await backend.listFiles('.store-server-probe');
+    await backend.listFiles(PROBE);
     return { backend };
   } catch (error) {
     if (error instanceof Error && (error as { code?: string }).code === 'ENOTDIR') return { backend };
     await backend.close();
-    return { failure: `S3 bucket '${s3.bucket}': ${(error as Error).message}` };
+    return { failure: `S3 bucket '${s3.bucket}': ${(error as Error).message.replace(` (path '${PROBE}')`, '')}` };
   }
 }

@@ -21,7 +21,8 @@ import {
 import { readBody } from './body.js';
 import { EtagHints } from './etag-hints.js';
 import { KeyQueue } from './key-queue.js';
-import { KeyMapper, decodeListedKey, isValidRelativePath, type ParsedKey } from './keys.js';
+import { KeyMapper, type ParsedKey } from './keys.js';
+import { listNames } from './list-names.js';
 import { fromS3Error, httpStatusOf, isMissingKey, s3ErrorName } from './s3-errors.js';
 
 const MiB = 1024 * 1024;
@@ -211,42 +212,7 @@ export class S3Backend implements StorageBackend {
     const dir = this.#directory(path);
     const base = this.#keys.childPrefix(dir);
     const recursive = options?.recursive === true;
-    const names: string[] = [];
-    let anything = false;
-    let token: string | undefined;
-    const tokens = new Set<string>();
-    do {
-      const page = await this.#client
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: base,
-            ...(recursive ? {} : { Delimiter: '/' }),
-            // Keys may hold characters XML 1.0 cannot carry (e.g. CR); the SDK leaves them encoded.
-            EncodingType: 'url',
-            ...(this.#listPageSize === undefined ? {} : { MaxKeys: this.#listPageSize }),
-            ...(token === undefined ? {} : { ContinuationToken: token }),
-          }),
-        )
-        .catch((error: unknown) => {
-          throw fromS3Error(error, path, 'listFiles', this.bucket);
-        });
-      const encoded = page.EncodingType === 'url';
-      for (const object of page.Contents ?? []) {
-        anything = true;
-        const key = encoded ? decodeListedKey(object.Key ?? '') : (object.Key ?? '');
-        const name = this.#keys.relative(key, base);
-        // Leaves out the directory's own marker, markers below it, and foreign keys our
-        // paths cannot name (`a//b`, `x/../y`): they could be neither read nor deleted.
-        if (name !== undefined && (recursive ? isValidRelativePath(name) : !name.includes('/') && isValidRelativePath(name))) names.push(name);
-      }
-      if ((page.CommonPrefixes?.length ?? 0) > 0) anything = true;
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-      if (page.IsTruncated === true && (token === undefined || tokens.has(token))) {
-        throw new StorageError('EIO', 'listFiles failed: the store returned a truncated page without a new continuation token', { path });
-      }
-      if (token !== undefined) tokens.add(token);
-    } while (token !== undefined);
+    const { names, anything } = await listNames({ client: this.#client, bucket: this.bucket, keys: this.#keys, base, recursive, pageSize: this.#listPageSize, path });
     if (!anything && dir.segments.length > 0 && (await this.#objectExists(dir.key, path))) {
       throw new StorageError('ENOTDIR', 'not a directory', { path });
     }
