@@ -31,7 +31,6 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
     S3_ACCESS_KEY: s.accessKeyId,
     S3_SECRET_KEY: s.secretAccessKey,
     S3_REGION: s.region,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 
   /** A server process on the test bucket (by flags, or by STORE_S3_* variables); each gets its own empty data directory. */
@@ -165,7 +164,7 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
     expect(report.results.length).toBe(only.length);
   });
 
-  it('a missing bucket, bad keys or a bad endpoint stop the start with one line (exit 1; exit 2 for usage errors)', async () => {
+  it('a missing bucket or a wrong secret stop the start with one line (exit 1); a bad S3 variable is a usage error (exit 2)', async () => {
     const dataDir = path.join(root.dir, 'data-fail');
     const missing = await run(BIN, ['--port', '0', '--data', dataDir, '--s3-bucket', 'no-such-bucket-for-store', '--s3-endpoint', s.endpoint], env);
     expect(missing.code).toBe(1);
@@ -180,11 +179,5 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
     const badFlag = await run(BIN, ['--port', '0', '--data', dataDir], { ...env, STORE_S3_BUCKET: bucket.name, S3_FORCE_PATH_STYLE: 'maybe' });
     expect(badFlag.code).toBe(2);
     expect(badFlag.err.split('\n')[0]).toMatch(/^store-server: .*S3_FORCE_PATH_STYLE must be 1\/0 or true\/false, got 'maybe'/);
-
-    for (const args of [['--s3-endpoint', s.endpoint], ['--s3-bucket', bucket.name, '--s3-endpoint', 'not a url'], ['--s3-bucket', bucket.name, '--s3-endpoint', 'ftp://x']]) {
-      const r = await run(BIN, ['--port', '0', '--data', dataDir, ...args], env);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.err).toContain('Usage: store-server');
-    }
   });
 });
