@@ -6,6 +6,7 @@ import { etagOf, matches, parseRange } from '../etag.js';
 import { HttpError } from '../http-error.js';
 import { keyFromUrl } from '../key.js';
 import { KeyedChain } from '../keyed-chain.js';
+import { readRangeConsistently } from '../range-read.js';
 import type { RouteFamily } from './family.js';
 import { binaryResponse, errorResponses, flag, isOn } from './schemas.js';
 
@@ -175,13 +176,10 @@ const files: RouteFamily = {
       }
       const range = request.headers.range;
       if (range !== undefined && caps.readRange && caps.stat && backend.readRange !== undefined && backend.stat !== undefined) {
-        const st = await backend.stat(key);
-        if (st.isDirectory) throw new StorageError('EISDIR', 'is a directory', { path: key });
-        const parsed = parseRange(range, st.size);
-        if (parsed === 'unsatisfiable') return unsatisfiable(reply, st.size);
-        if (parsed !== undefined) {
-          const bytes = await backend.readRange(key, parsed.start, parsed.end - parsed.start + 1);
-          return sendBytes(reply.code(206).header('content-range', `bytes ${parsed.start}-${parsed.start + bytes.byteLength - 1}/${st.size}`), bytes);
+        const read = await readRangeConsistently(backend, key, range);
+        if (read.kind === 'unsatisfiable') return unsatisfiable(reply, read.size);
+        if (read.kind === 'range') {
+          return sendBytes(reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`), read.bytes);
         }
       }
       const data = await backend.readFile(key);
