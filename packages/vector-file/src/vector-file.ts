@@ -19,7 +19,8 @@ import {
   type EncodeInput,
 } from './format.js';
 import { encodeIndex } from './index-file.js';
-import { loadFile, type RecoveryReport } from './recovery.js';
+import { OffsetIndex } from './offset-index.js';
+import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
 import { ChunkBuffer, SCAN_CHUNK, readFully, scanRecords } from './record-scan.js';
 import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
 import { checkId, checkK, checkMetadata, checkVector, type VectorInput } from './validate.js';
@@ -86,6 +87,16 @@ export interface VerifyReport {
   problems: { offset: number; reason: string }[];
 }
 
+/** What `refresh()` took in. */
+export interface RefreshResult {
+  /** The file was replaced (a compaction in the writer's process) and was opened anew. */
+  reopened: boolean;
+  /** Bytes of new records read (after the previous end, or the whole file when reopened). */
+  scannedBytes: number;
+  /** Where the valid records end for now, when bytes after them are not (yet) a valid record: a write in progress, or damage. */
+  stoppedAt?: { offset: number; reason: string };
+}
+
 export interface VectorFileStats {
   path: string;
   dimension: number;
@@ -120,7 +131,7 @@ export class VectorFile implements AsyncDisposable {
   #size: number;
   #token: Uint8Array;
   #dimension: number;
-  #offsets: Map<string, number>;
+  #offsets: OffsetIndex;
   readonly #cache: LRUCache<string, Stored> | undefined;
   readonly #cacheMax: number;
   #set: SearchSet | undefined;
@@ -245,7 +256,7 @@ export class VectorFile implements AsyncDisposable {
   /** Every live vector, in file order (a snapshot of the ids taken when iteration starts). */
   async *scan(): AsyncIterable<VectorRecord> {
     this.#checkOpen();
-    const ids = [...this.#offsets].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+    const ids = this.#offsets.idsInFileOrder();
     for (const id of ids) {
       this.#checkOpen();
       const offset = this.#offsets.get(id);
@@ -294,6 +305,70 @@ export class VectorFile implements AsyncDisposable {
   async compact(options: CompactOptions = {}): Promise<CompactResult> {
     this.#checkWritable();
     return this.#exclusive(async () => this.#compact(options));
+  }
+
+  /**
+   * A reader (`readOnly`) takes in what a writer in another process did since it opened or
+   * last refreshed: new records are read from where the reader's view ends (checksums
+   * verified), and a file replaced by compaction is opened anew. Bytes after the last valid
+   * record (a write in progress) are left for a later refresh. Every write the writer had
+   * acknowledged before `refresh` was called is visible after it. A writer sees its own
+   * writes already: for it this does nothing.
+   */
+  async refresh(): Promise<RefreshResult> {
+    this.#checkOpen();
+    if (!this.#readOnly) return { reopened: false, scannedBytes: 0 };
+    let onDisk: ReturnType<typeof statSync>;
+    let mine: ReturnType<typeof fstatSync>;
+    try {
+      onDisk = statSync(this.path);
+      mine = fstatSync(this.#fd);
+    } catch (error) {
+      throw fromNodeError(error, this.path, 'stat');
+    }
+    // Same inode: the writer only appended (records are never changed in place). Another
+    // inode, or a shorter file: compaction renamed a new file over this one.
+    if (onDisk.ino === mine.ino && onDisk.dev === mine.dev && mine.size >= this.#size) {
+      if (mine.size === this.#size) return { reopened: false, scannedBytes: 0 };
+      return this.#takeTail(mine.size);
+    }
+    const loaded = loadFile(this.path, this.#indexPath, { writer: false, repair: this.#repair, ...(this.#dimension === 0 ? {} : { dimension: this.#dimension }) });
+    const oldFd = this.#fd;
+    this.#fd = loaded.fd;
+    closeSync(oldFd);
+    this.#size = loaded.size;
+    this.#token = loaded.header.token;
+    if (this.#dimension === 0) this.#dimension = loaded.dimension;
+    this.#offsets = loaded.offsets;
+    this.#report = loaded.report;
+    this.#cache?.clear();
+    // Rebuilt from the new file by the next search (slots would not match the new offsets).
+    this.#set = undefined;
+    const torn = loaded.report.tornTail;
+    return { reopened: true, scannedBytes: loaded.size, ...(torn === undefined ? {} : { stoppedAt: { offset: torn.offset, reason: torn.reason } }) };
+  }
+
+  /** Applies the records a writer appended after this reader's end of file. */
+  #takeTail(fileSize: number): RefreshResult {
+    const from = this.#size;
+    const offsets = this.#offsets;
+    const cache = this.#cache;
+    const set = this.#set;
+    const tail = scanTail(this.#fd, from, fileSize, this.path, 'stop', this.#dimension, {
+      put(id, offset, b, valuesOffset) {
+        offsets.set(id, offset);
+        cache?.delete(id);
+        set?.setBytes(id, b, valuesOffset);
+      },
+      delete(id) {
+        offsets.delete(id);
+        cache?.delete(id);
+        set?.delete(id);
+      },
+    });
+    this.#dimension = tail.dimension;
+    this.#size = tail.end;
+    return { reopened: false, scannedBytes: tail.end - from, ...(tail.tornAt >= 0 ? { stoppedAt: { offset: tail.tornAt, reason: tail.tornReason } } : {}) };
   }
 
   /** Checks every record of the file (checksums, and that the index points at valid records). */
@@ -508,7 +583,7 @@ export class VectorFile implements AsyncDisposable {
     const token = randomBytes(TOKEN_SIZE);
     const bytesBefore = this.#size;
     const offsets = this.#offsets;
-    const newOffsets = new Map<string, number>();
+    const newOffsets = new OffsetIndex(this.#offsets.size);
     const path = this.path;
     const repair = this.#repair;
     let out: number;
