@@ -76,6 +76,31 @@ export class OffsetIndex {
   }
 
   /**
+   * The entry of `id`, made (dead) if there was none: a writer looks an id up once per put
+   * and sets the entry after the write with `setAt`/`deleteAt`. Entries never move.
+   */
+  entry(id: string): number {
+    const e = this.#find(id);
+    return e < 0 ? this.#add(id) : e;
+  }
+
+  /** The live offset of entry `e`, or -1 if it is dead. */
+  offsetAt(e: number): number {
+    return this.#offset[e]!;
+  }
+
+  setAt(e: number, offset: number): void {
+    if (this.#offset[e]! < 0) this.#live++;
+    this.#offset[e] = offset;
+  }
+
+  deleteAt(e: number): void {
+    if (this.#offset[e]! < 0) return;
+    this.#offset[e] = -1;
+    this.#live--;
+  }
+
+  /**
    * Adds an entry whose id is `bytes[start, start + length)` of the arena given to the
    * constructor (bulk load from the index file). False if the id is already there.
    */
@@ -83,6 +108,7 @@ export class OffsetIndex {
     const a = this.#arena;
     let h = 0x811c9dc5;
     for (let i = start; i < start + length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+    h = mix(h);
     let slot = h & this.#mask;
     for (;;) {
       const s = this.#table[slot]!;
@@ -133,7 +159,8 @@ export class OffsetIndex {
       const n = this.#keyLen[e]!;
       writeEntry(p, offset, n);
       const at = this.#keyAt[e]!;
-      a.copy(b, p + 10, at, at + n);
+      // A byte loop: Buffer#copy costs more per call than copying a short id.
+      for (let i = 0; i < n; i++) b[p + 10 + i] = a[at + i]!;
       p += 10 + n;
     }
     return p;
@@ -166,6 +193,7 @@ export class OffsetIndex {
       h = 0x811c9dc5;
       for (let i = 0; i < byteLen; i++) h = Math.imul(h ^ this.#scratch[i]!, 0x01000193);
     }
+    h = mix(h);
     this.#qHash = h;
     this.#qLen = byteLen;
     this.#qAscii = ascii;
@@ -246,6 +274,19 @@ export class OffsetIndex {
     this.#table = table;
     this.#mask = mask;
   }
+}
+
+/**
+ * The final avalanche of MurmurHash3: FNV-1a alone leaves the low bits of ids that differ
+ * only in their last characters close together, which makes long runs in a linear-probing
+ * table indexed by those bits.
+ */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 function grow<T extends Float64Array | Uint16Array | Int32Array>(from: T, to: T): T {

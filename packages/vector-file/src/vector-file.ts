@@ -15,6 +15,7 @@ import {
   encodeRecord,
   parseMetadata,
   parseRecord,
+  pad4,
   recordSize,
   type EncodeInput,
 } from './format.js';
@@ -245,7 +246,10 @@ export class VectorFile implements AsyncDisposable {
   async get(id: string): Promise<VectorRecord | undefined> {
     this.#checkOpen();
     const s = this.#stored(id);
-    return s === undefined ? undefined : { id: s.id, vector: s.vector.slice(), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
+    if (s === undefined) return undefined;
+    // Without a cache the record was decoded for this call alone: it is the caller's already.
+    if (this.#cache === undefined) return s;
+    return { id: s.id, vector: s.vector.slice(), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
   }
 
   async has(id: string): Promise<boolean> {
@@ -465,7 +469,8 @@ export class VectorFile implements AsyncDisposable {
   /** Reads and checks the record of `id` at `offset` (one pread for a typical record). */
   #readAt(offset: number, id: string): Stored {
     const buf = this.#read;
-    const guess = RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE + 4 * this.#dimension + 1024;
+    // The record of an ASCII id without metadata, plus room for small metadata: one pread for most records.
+    const guess = RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE + pad4(id.length) + 4 * this.#dimension + 256;
     buf.ensure(guess);
     let n = readFully(this.#fd, buf.bytes, 0, guess, offset, this.path);
     if (n >= RECORD_HEADER_SIZE) {
@@ -475,7 +480,7 @@ export class VectorFile implements AsyncDisposable {
         n = readFully(this.#fd, buf.bytes, 0, size, offset, this.path);
       }
     }
-    const r = parseRecord(buf.bytes, buf.view, 0, n);
+    const r = parseRecord(buf.bytes, buf.view, 0, n, id);
     if (!r.ok) throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
     const f = r.fields;
     if (f.id !== id || f.deleted) throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
@@ -490,9 +495,13 @@ export class VectorFile implements AsyncDisposable {
   async #append(inputs: EncodeInput[]): Promise<void> {
     const now = Date.now();
     let total = 0;
-    for (const r of inputs) {
-      const prevOffset = this.#offsets.get(r.id);
-      if (prevOffset !== undefined) {
+    const offsets = this.#offsets;
+    const entries = new Int32Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const r = inputs[i]!;
+      const e = offsets.entry(r.id);
+      entries[i] = e;
+      if (offsets.offsetAt(e) >= 0) {
         const prev = this.#stored(r.id)!;
         r.version = prev.version + 1;
         r.created = prev.created;
@@ -507,11 +516,11 @@ export class VectorFile implements AsyncDisposable {
       this.#writeF32 = new Float32Array(this.#write.bytes.buffer);
     }
     const b = this.#write.bytes;
-    const at: number[] = [];
+    const at = new Float64Array(inputs.length);
     let p = 0;
-    for (const r of inputs) {
-      at.push(this.#size + p);
-      p += encodeRecord(b, this.#write.view, this.#writeF32, p, r);
+    for (let i = 0; i < inputs.length; i++) {
+      at[i] = this.#size + p;
+      p += encodeRecord(b, this.#write.view, this.#writeF32, p, inputs[i]!);
     }
     const start = this.#size;
     try {
@@ -537,14 +546,15 @@ export class VectorFile implements AsyncDisposable {
       }
     }
     this.#dirty = true;
+    const cache = this.#cache !== undefined && this.#cache.size > 0 ? this.#cache : undefined;
     for (let i = 0; i < inputs.length; i++) {
       const r = inputs[i]!;
-      this.#cache?.delete(r.id);
+      cache?.delete(r.id);
       if (r.deleted) {
-        this.#offsets.delete(r.id);
+        offsets.deleteAt(entries[i]!);
         this.#set?.delete(r.id);
       } else {
-        this.#offsets.set(r.id, at[i]!);
+        offsets.setAt(entries[i]!, at[i]!);
         this.#set?.set(r.id, r.values!);
       }
     }
