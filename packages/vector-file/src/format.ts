@@ -50,7 +50,7 @@ import { StorageError, crc32cRange } from '@store/backend-core';
  *    24  covered size   u64      data file bytes the index describes
  *    32  count          u32      live entries
  *    36  dimension      u32
- *    40  entries        count × [offset u64][id length u16][id bytes]
+ *    40  entries        count × [offset u64][id length u16][id bytes], any order, each id once
  *     …  crc            u32      CRC32C of everything before it
  */
 export const FILE_MAGIC = 0x4642444a; // "JDBF" read as u32 LE
