@@ -175,6 +175,8 @@ export class OffsetIndex {
 
   /** Hashes `id` into #q*, then finds its entry (-1 if none). */
   #find(id: string): number {
+    // What a Map would say for a key that is not a string (ids are checked where they are written).
+    if (typeof id !== 'string') return -1;
     let h = 0x811c9dc5;
     let ascii = true;
     const len = id.length;

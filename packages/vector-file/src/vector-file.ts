@@ -20,6 +20,7 @@ import {
   type EncodeInput,
 } from './format.js';
 import { encodeIndex } from './index-file.js';
+import { copyVector } from './vector-pool.js';
 import { OffsetIndex } from './offset-index.js';
 import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
 import { ChunkBuffer, SCAN_CHUNK, readFully, scanRecords } from './record-scan.js';
@@ -249,7 +250,7 @@ export class VectorFile implements AsyncDisposable {
     if (s === undefined) return undefined;
     // Without a cache the record was decoded for this call alone: it is the caller's already.
     if (this.#cache === undefined) return s;
-    return { id: s.id, vector: s.vector.slice(), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
+    return { id: s.id, vector: copyVector(s.vector), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
   }
 
   async has(id: string): Promise<boolean> {
@@ -266,7 +267,7 @@ export class VectorFile implements AsyncDisposable {
       const offset = this.#offsets.get(id);
       if (offset === undefined) continue; // deleted meanwhile
       const stored = this.#cache?.get(id) ?? this.#readAt(offset, id);
-      yield { ...stored, vector: stored.vector.slice() };
+      yield { ...stored, vector: copyVector(stored.vector) };
     }
   }
 
@@ -484,9 +485,15 @@ export class VectorFile implements AsyncDisposable {
     if (!r.ok) throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
     const f = r.fields;
     if (f.id !== id || f.deleted) throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
-    const vector = new Float32Array(f.dimension);
-    if (HOST_LITTLE_ENDIAN) vector.set(new Float32Array(buf.bytes.buffer, buf.bytes.byteOffset + f.valuesOffset, f.dimension));
-    else for (let i = 0; i < f.dimension; i++) vector[i] = buf.view.getFloat32(f.valuesOffset + 4 * i, true);
+    // The cache keeps a buffer of its own (a pooled slab would stay alive for one cached vector); without a cache this copy is the caller's.
+    let vector: Float32Array;
+    if (HOST_LITTLE_ENDIAN) {
+      const view = new Float32Array(buf.bytes.buffer, buf.bytes.byteOffset + f.valuesOffset, f.dimension);
+      vector = this.#cache === undefined ? copyVector(view) : view.slice();
+    } else {
+      vector = new Float32Array(f.dimension);
+      for (let i = 0; i < f.dimension; i++) vector[i] = buf.view.getFloat32(f.valuesOffset + 4 * i, true);
+    }
     const metadata = deepFreeze(parseMetadata(buf.bytes, f, this.path, offset));
     return { id, vector, metadata, created: f.created, updated: f.updated, version: f.version };
   }

@@ -53,6 +53,17 @@ describe('OffsetIndex (typed-array hash table) behaves like a Map', () => {
     );
   });
 
+  it('answers like a Map for keys that are not strings', () => {
+    const index = new OffsetIndex();
+    index.set('1', 8);
+    for (const key of [1, undefined, null, {}, ['1']]) {
+      expect(index.get(key as unknown as string)).toBeUndefined();
+      expect(index.has(key as unknown as string)).toBe(false);
+      expect(index.delete(key as unknown as string)).toBe(false);
+    }
+    expect(index.size).toBe(1);
+  });
+
   it('grows past many ids without losing one', () => {
     const index = new OffsetIndex();
     for (let i = 0; i < 50_000; i++) index.set(`id-${i}`, i * 8);
