@@ -50,7 +50,7 @@ import { StorageError, crc32cRange } from '@store/backend-core';
  *    24  covered size   u64      data file bytes the index describes
  *    32  count          u32      live entries
  *    36  dimension      u32
- *    40  entries        count × [offset u64][id length u16][id bytes]
+ *    40  entries        count × [offset u64][id length u16][id bytes], any order, each id once
  *     …  crc            u32      CRC32C of everything before it
  */
 export const FILE_MAGIC = 0x4642444a; // "JDBF" read as u32 LE
@@ -168,7 +168,7 @@ export type ParseResult = { ok: true; fields: RecordFields } | { ok: false; reas
  * `need` is set when the bytes end before the record does (the caller reads more, or
  * it is a torn tail).
  */
-export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number): ParseResult {
+export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number, expectId?: string): ParseResult {
   if (end - p < RECORD_HEADER_SIZE) return { ok: false, reason: 'truncated record header', need: RECORD_HEADER_SIZE };
   if (v.getUint32(p, true) !== RECORD_MAGIC) return { ok: false, reason: 'bad record magic' };
   const dataSize = v.getUint32(p + 20, true);
@@ -203,10 +203,15 @@ export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number):
   const valuesOffset = idOffset + pad4(idLength);
   const metaOffset = valuesOffset + 4 * dimension;
   let id: string;
-  try {
-    id = utf8.decode(b.subarray(idOffset, idOffset + idLength));
-  } catch {
-    return { ok: false, reason: 'id is not valid UTF-8' };
+  if (expectId !== undefined && asciiEquals(b, idOffset, idLength, expectId)) {
+    // A get knows which id it wants: an equal ASCII id needs no decoding (TextDecoder costs more than the rest of a small record).
+    id = expectId;
+  } else {
+    try {
+      id = utf8.decode(b.subarray(idOffset, idOffset + idLength));
+    } catch {
+      return { ok: false, reason: 'id is not valid UTF-8' };
+    }
   }
   return {
     ok: true,
@@ -215,6 +220,16 @@ export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number):
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether `b[at, at + length)` are the bytes of the ASCII string `id` (false for any non-ASCII id). */
+function asciiEquals(b: Uint8Array, at: number, length: number, id: string): boolean {
+  if (id.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 0x80 || b[at + i] !== c) return false;
+  }
+  return true;
+}
 
 /** Decodes the metadata JSON of a parsed record (null when it has none). */
 export function parseMetadata(b: Uint8Array, f: RecordFields, path: string, offset: number): unknown {
@@ -241,14 +256,15 @@ export interface EncodeInput {
 }
 
 /**
- * Writes one record at `b[p, …)` (the bytes must be zero where padding goes: callers pass
- * a freshly zeroed or zero-filled region) and returns its size. `f32` is a Float32Array
+ * Writes one record at `b[p, …)` (every byte of it, padding zeroed) and returns its size. `f32` is a Float32Array
  * over the same ArrayBuffer as `b`, at byte offset 0 of it, so values are copied with one
  * `set` and no per-record view; `b.byteOffset` must be a multiple of 4.
  */
 export function encodeRecord(b: Buffer, v: DataView, f32: Float32Array, p: number, r: EncodeInput): number {
   const size = recordSize(r.idBytes, r.dimension, r.metaBytes);
-  b.fill(0, p, p + size);
+  // Zero the header and fixed fields (reserved bytes included); ids, values and metadata are
+  // written over the rest, and only their padding is zeroed below.
+  b.fill(0, p, p + RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE);
   v.setUint32(p, RECORD_MAGIC, true);
   v.setUint16(p + 4, FORMAT_VERSION, true);
   writeU64(v, p + 8, r.updated);
@@ -264,6 +280,9 @@ export function encodeRecord(b: Buffer, v: DataView, f32: Float32Array, p: numbe
   v.setUint32(d + 32, r.metaBytes, true);
   b.write(r.id, d + VECTOR_FIELDS_SIZE, 'utf8');
   const valuesOffset = d + VECTOR_FIELDS_SIZE + pad4(r.idBytes);
+  b.fill(0, d + VECTOR_FIELDS_SIZE + r.idBytes, valuesOffset);
+  const metaEnd = valuesOffset + 4 * r.dimension + r.metaBytes;
+  b.fill(0, metaEnd, p + size);
   if (r.values !== null) {
     if (HOST_LITTLE_ENDIAN) f32.set(r.values, (b.byteOffset + valuesOffset) >> 2);
     else for (let i = 0; i < r.dimension; i++) v.setFloat32(valuesOffset + 4 * i, r.values[i]!, true);

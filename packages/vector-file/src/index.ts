@@ -1,5 +1,5 @@
 export { VectorFile } from './vector-file.js';
-export type { VectorFileOptions, VectorRecord, PutItem, SearchOptions, CompactOptions, CompactResult, VerifyReport, VectorFileStats } from './vector-file.js';
+export type { VectorFileOptions, VectorRecord, PutItem, SearchOptions, CompactOptions, CompactResult, RefreshResult, VerifyReport, VectorFileStats } from './vector-file.js';
 export type { Metric, SearchHit } from './search-set.js';
 export type { RecoveryReport } from './recovery.js';
 export type { VectorInput } from './validate.js';

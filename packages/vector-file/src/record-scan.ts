@@ -54,7 +54,10 @@ export interface RecordVisitor {
  * Walks the records of `fd` in `[from, to)` in large sequential reads, checking each one's
  * checksum, and returns the offset where it stopped (`to` unless a problem stopped it).
  */
-export function scanRecords(fd: number, from: number, to: number, path: string, visitor: RecordVisitor, chunk = new ChunkBuffer(SCAN_CHUNK)): number {
+export function scanRecords(fd: number, from: number, to: number, path: string, visitor: RecordVisitor, given?: ChunkBuffer): number {
+  if (from >= to) return from;
+  // No bigger than the bytes to scan: an open whose index covers all but a few records, or a refresh, reads little.
+  const chunk = given ?? new ChunkBuffer(Math.min(SCAN_CHUNK, Math.max(64 * 1024, to - from)));
   let pos = from;
   while (pos < to) {
     const want = Math.min(chunk.bytes.length, to - pos);

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync 
 import { StorageError, fromNodeError } from '@store/backend-core';
 import { FILE_HEADER_SIZE, decodeFileHeader, type FileHeader } from './format.js';
 import { decodeIndex } from './index-file.js';
+import { OffsetIndex } from './offset-index.js';
 import { readFully, scanRecords } from './record-scan.js';
 
 /** What opening the file found and did. */
@@ -24,7 +25,7 @@ export interface LoadedFile {
   /** End of the last valid record: where the next record goes. */
   size: number;
   dimension: number;
-  offsets: Map<string, number>;
+  offsets: OffsetIndex;
   report: RecoveryReport;
 }
 
@@ -49,7 +50,7 @@ export function loadFile(path: string, indexPath: string, options: { writer: boo
     readFully(fd, headerBytes, 0, FILE_HEADER_SIZE, 0, path);
     const header = decodeFileHeader(fileSize < FILE_HEADER_SIZE ? headerBytes.subarray(0, fileSize) : headerBytes, path);
     const report: RecoveryReport = { index: 'rebuilt', scannedBytes: 0, skipped: [] };
-    let offsets = new Map<string, number>();
+    let offsets = new OffsetIndex();
     let from = FILE_HEADER_SIZE;
     let dimension = header.dimension;
     const index = tryIndex(indexPath, header, fileSize);
@@ -61,33 +62,17 @@ export function loadFile(path: string, indexPath: string, options: { writer: boo
       if (dimension === 0) dimension = index.dimension;
       report.index = from === fileSize ? 'loaded' : 'loaded+tail';
     }
-    let tornAt = -1;
-    let tornReason = '';
-    const end = scanRecords(fd, from, fileSize, path, {
-      record(_b, _v, _p, f, offset) {
-        if (f.deleted) {
-          offsets.delete(f.id);
-          return;
-        }
-        if (dimension === 0) dimension = f.dimension;
-        else if (f.dimension !== dimension) {
-          throw new StorageError('ECORRUPT', `record of '${f.id}' has dimension ${f.dimension}, the file ${dimension}`, { path, offset });
-        }
-        offsets.set(f.id, offset);
+    const tail = scanTail(fd, from, fileSize, path, options.repair, dimension, {
+      put(id, offset) {
+        offsets.set(id, offset);
       },
-      problem(offset, reason, resumeAt) {
-        if (resumeAt === undefined) {
-          tornAt = offset;
-          tornReason = reason;
-          return false;
-        }
-        if (!options.repair) {
-          throw new StorageError('ECORRUPT', `${reason} (valid records follow at ${resumeAt}; open with repair to skip the damage)`, { path, offset });
-        }
-        report.skipped.push({ offset, bytes: resumeAt - offset, reason });
-        return true;
+      delete(id) {
+        offsets.delete(id);
       },
     });
+    const { end, tornAt, tornReason } = tail;
+    dimension = tail.dimension;
+    report.skipped.push(...tail.skipped);
     report.scannedBytes = end - from;
     if (tornAt >= 0) {
       report.tornTail = { offset: tornAt, bytes: fileSize - tornAt, reason: tornReason };
@@ -105,6 +90,64 @@ export function loadFile(path: string, indexPath: string, options: { writer: boo
     closeSync(fd);
     throw error;
   }
+}
+
+/** What a tail scan found: where the valid records end, a torn tail, skipped damage. */
+export interface TailScan {
+  /** End of the last valid record. */
+  end: number;
+  /** Offset of a torn tail (nothing valid after it), or -1. */
+  tornAt: number;
+  tornReason: string;
+  dimension: number;
+  skipped: { offset: number; bytes: number; reason: string }[];
+}
+
+/**
+ * Applies the records of `[from, to)` in file order: `put(id, offset, …)` for a live
+ * record, `delete(id)` for a tombstone. Used by open for the bytes after what the index
+ * covers and by a reader's `refresh` for what a writer appended since. A torn tail stops
+ * the scan (`tornAt`); damage followed by valid records is `ECORRUPT` unless `repair`.
+ */
+export function scanTail(
+  fd: number,
+  from: number,
+  to: number,
+  path: string,
+  /** true: skip damage followed by valid records; 'stop': treat any damage as the end (a reader racing a writer). */
+  repair: boolean | 'stop',
+  dimension: number,
+  apply: { put(id: string, offset: number, b: Buffer, valuesOffset: number): void; delete(id: string): void },
+): TailScan {
+  let tornAt = -1;
+  let tornReason = '';
+  const skipped: TailScan['skipped'] = [];
+  const end = scanRecords(fd, from, to, path, {
+    record(b, _v, _p, f, offset) {
+      if (f.deleted) {
+        apply.delete(f.id);
+        return;
+      }
+      if (dimension === 0) dimension = f.dimension;
+      else if (f.dimension !== dimension) {
+        throw new StorageError('ECORRUPT', `record of '${f.id}' has dimension ${f.dimension}, the file ${dimension}`, { path, offset });
+      }
+      apply.put(f.id, offset, b, f.valuesOffset);
+    },
+    problem(offset, reason, resumeAt) {
+      if (resumeAt === undefined || repair === 'stop') {
+        tornAt = offset;
+        tornReason = reason;
+        return false;
+      }
+      if (!repair) {
+        throw new StorageError('ECORRUPT', `${reason} (valid records follow at ${resumeAt}; open with repair to skip the damage)`, { path, offset });
+      }
+      skipped.push({ offset, bytes: resumeAt - offset, reason });
+      return true;
+    },
+  });
+  return { end, tornAt, tornReason, dimension, skipped };
 }
 
 /** The index if it can be used for this file, else why not. */

@@ -15,11 +15,14 @@ import {
   encodeRecord,
   parseMetadata,
   parseRecord,
+  pad4,
   recordSize,
   type EncodeInput,
 } from './format.js';
 import { encodeIndex } from './index-file.js';
-import { loadFile, type RecoveryReport } from './recovery.js';
+import { copyVector } from './vector-pool.js';
+import { OffsetIndex } from './offset-index.js';
+import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
 import { ChunkBuffer, SCAN_CHUNK, readFully, scanRecords } from './record-scan.js';
 import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
 import { checkId, checkK, checkMetadata, checkVector, type VectorInput } from './validate.js';
@@ -86,6 +89,16 @@ export interface VerifyReport {
   problems: { offset: number; reason: string }[];
 }
 
+/** What `refresh()` took in. */
+export interface RefreshResult {
+  /** The file was replaced (a compaction in the writer's process) and was opened anew. */
+  reopened: boolean;
+  /** Bytes of new records read (after the previous end, or the whole file when reopened). */
+  scannedBytes: number;
+  /** Where the valid records end for now, when bytes after them are not (yet) a valid record: a write in progress, or damage. */
+  stoppedAt?: { offset: number; reason: string };
+}
+
 export interface VectorFileStats {
   path: string;
   dimension: number;
@@ -120,7 +133,7 @@ export class VectorFile implements AsyncDisposable {
   #size: number;
   #token: Uint8Array;
   #dimension: number;
-  #offsets: Map<string, number>;
+  #offsets: OffsetIndex;
   readonly #cache: LRUCache<string, Stored> | undefined;
   readonly #cacheMax: number;
   #set: SearchSet | undefined;
@@ -234,7 +247,10 @@ export class VectorFile implements AsyncDisposable {
   async get(id: string): Promise<VectorRecord | undefined> {
     this.#checkOpen();
     const s = this.#stored(id);
-    return s === undefined ? undefined : { id: s.id, vector: s.vector.slice(), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
+    if (s === undefined) return undefined;
+    // Without a cache the record was decoded for this call alone: it is the caller's already.
+    if (this.#cache === undefined) return s;
+    return { id: s.id, vector: copyVector(s.vector), metadata: s.metadata, created: s.created, updated: s.updated, version: s.version };
   }
 
   async has(id: string): Promise<boolean> {
@@ -245,13 +261,13 @@ export class VectorFile implements AsyncDisposable {
   /** Every live vector, in file order (a snapshot of the ids taken when iteration starts). */
   async *scan(): AsyncIterable<VectorRecord> {
     this.#checkOpen();
-    const ids = [...this.#offsets].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+    const ids = this.#offsets.idsInFileOrder();
     for (const id of ids) {
       this.#checkOpen();
       const offset = this.#offsets.get(id);
       if (offset === undefined) continue; // deleted meanwhile
       const stored = this.#cache?.get(id) ?? this.#readAt(offset, id);
-      yield { ...stored, vector: stored.vector.slice() };
+      yield { ...stored, vector: copyVector(stored.vector) };
     }
   }
 
@@ -294,6 +310,70 @@ export class VectorFile implements AsyncDisposable {
   async compact(options: CompactOptions = {}): Promise<CompactResult> {
     this.#checkWritable();
     return this.#exclusive(async () => this.#compact(options));
+  }
+
+  /**
+   * A reader (`readOnly`) takes in what a writer in another process did since it opened or
+   * last refreshed: new records are read from where the reader's view ends (checksums
+   * verified), and a file replaced by compaction is opened anew. Bytes after the last valid
+   * record (a write in progress) are left for a later refresh. Every write the writer had
+   * acknowledged before `refresh` was called is visible after it. A writer sees its own
+   * writes already: for it this does nothing.
+   */
+  async refresh(): Promise<RefreshResult> {
+    this.#checkOpen();
+    if (!this.#readOnly) return { reopened: false, scannedBytes: 0 };
+    let onDisk: ReturnType<typeof statSync>;
+    let mine: ReturnType<typeof fstatSync>;
+    try {
+      onDisk = statSync(this.path);
+      mine = fstatSync(this.#fd);
+    } catch (error) {
+      throw fromNodeError(error, this.path, 'stat');
+    }
+    // Same inode: the writer only appended (records are never changed in place). Another
+    // inode, or a shorter file: compaction renamed a new file over this one.
+    if (onDisk.ino === mine.ino && onDisk.dev === mine.dev && mine.size >= this.#size) {
+      if (mine.size === this.#size) return { reopened: false, scannedBytes: 0 };
+      return this.#takeTail(mine.size);
+    }
+    const loaded = loadFile(this.path, this.#indexPath, { writer: false, repair: this.#repair, ...(this.#dimension === 0 ? {} : { dimension: this.#dimension }) });
+    const oldFd = this.#fd;
+    this.#fd = loaded.fd;
+    closeSync(oldFd);
+    this.#size = loaded.size;
+    this.#token = loaded.header.token;
+    if (this.#dimension === 0) this.#dimension = loaded.dimension;
+    this.#offsets = loaded.offsets;
+    this.#report = loaded.report;
+    this.#cache?.clear();
+    // Rebuilt from the new file by the next search (slots would not match the new offsets).
+    this.#set = undefined;
+    const torn = loaded.report.tornTail;
+    return { reopened: true, scannedBytes: loaded.size, ...(torn === undefined ? {} : { stoppedAt: { offset: torn.offset, reason: torn.reason } }) };
+  }
+
+  /** Applies the records a writer appended after this reader's end of file. */
+  #takeTail(fileSize: number): RefreshResult {
+    const from = this.#size;
+    const offsets = this.#offsets;
+    const cache = this.#cache;
+    const set = this.#set;
+    const tail = scanTail(this.#fd, from, fileSize, this.path, 'stop', this.#dimension, {
+      put(id, offset, b, valuesOffset) {
+        offsets.set(id, offset);
+        cache?.delete(id);
+        set?.setBytes(id, b, valuesOffset);
+      },
+      delete(id) {
+        offsets.delete(id);
+        cache?.delete(id);
+        set?.delete(id);
+      },
+    });
+    this.#dimension = tail.dimension;
+    this.#size = tail.end;
+    return { reopened: false, scannedBytes: tail.end - from, ...(tail.tornAt >= 0 ? { stoppedAt: { offset: tail.tornAt, reason: tail.tornReason } } : {}) };
   }
 
   /** Checks every record of the file (checksums, and that the index points at valid records). */
@@ -390,7 +470,8 @@ export class VectorFile implements AsyncDisposable {
   /** Reads and checks the record of `id` at `offset` (one pread for a typical record). */
   #readAt(offset: number, id: string): Stored {
     const buf = this.#read;
-    const guess = RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE + 4 * this.#dimension + 1024;
+    // The record of an ASCII id without metadata, plus room for small metadata: one pread for most records.
+    const guess = RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE + pad4(id.length) + 4 * this.#dimension + 256;
     buf.ensure(guess);
     let n = readFully(this.#fd, buf.bytes, 0, guess, offset, this.path);
     if (n >= RECORD_HEADER_SIZE) {
@@ -400,13 +481,19 @@ export class VectorFile implements AsyncDisposable {
         n = readFully(this.#fd, buf.bytes, 0, size, offset, this.path);
       }
     }
-    const r = parseRecord(buf.bytes, buf.view, 0, n);
+    const r = parseRecord(buf.bytes, buf.view, 0, n, id);
     if (!r.ok) throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
     const f = r.fields;
     if (f.id !== id || f.deleted) throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
-    const vector = new Float32Array(f.dimension);
-    if (HOST_LITTLE_ENDIAN) vector.set(new Float32Array(buf.bytes.buffer, buf.bytes.byteOffset + f.valuesOffset, f.dimension));
-    else for (let i = 0; i < f.dimension; i++) vector[i] = buf.view.getFloat32(f.valuesOffset + 4 * i, true);
+    // The cache keeps a buffer of its own (a pooled slab would stay alive for one cached vector); without a cache this copy is the caller's.
+    let vector: Float32Array;
+    if (HOST_LITTLE_ENDIAN) {
+      const view = new Float32Array(buf.bytes.buffer, buf.bytes.byteOffset + f.valuesOffset, f.dimension);
+      vector = this.#cache === undefined ? copyVector(view) : view.slice();
+    } else {
+      vector = new Float32Array(f.dimension);
+      for (let i = 0; i < f.dimension; i++) vector[i] = buf.view.getFloat32(f.valuesOffset + 4 * i, true);
+    }
     const metadata = deepFreeze(parseMetadata(buf.bytes, f, this.path, offset));
     return { id, vector, metadata, created: f.created, updated: f.updated, version: f.version };
   }
@@ -415,9 +502,13 @@ export class VectorFile implements AsyncDisposable {
   async #append(inputs: EncodeInput[]): Promise<void> {
     const now = Date.now();
     let total = 0;
-    for (const r of inputs) {
-      const prevOffset = this.#offsets.get(r.id);
-      if (prevOffset !== undefined) {
+    const offsets = this.#offsets;
+    const entries = new Int32Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const r = inputs[i]!;
+      const e = offsets.entry(r.id);
+      entries[i] = e;
+      if (offsets.offsetAt(e) >= 0) {
         const prev = this.#stored(r.id)!;
         r.version = prev.version + 1;
         r.created = prev.created;
@@ -432,11 +523,11 @@ export class VectorFile implements AsyncDisposable {
       this.#writeF32 = new Float32Array(this.#write.bytes.buffer);
     }
     const b = this.#write.bytes;
-    const at: number[] = [];
+    const at = new Float64Array(inputs.length);
     let p = 0;
-    for (const r of inputs) {
-      at.push(this.#size + p);
-      p += encodeRecord(b, this.#write.view, this.#writeF32, p, r);
+    for (let i = 0; i < inputs.length; i++) {
+      at[i] = this.#size + p;
+      p += encodeRecord(b, this.#write.view, this.#writeF32, p, inputs[i]!);
     }
     const start = this.#size;
     try {
@@ -462,14 +553,15 @@ export class VectorFile implements AsyncDisposable {
       }
     }
     this.#dirty = true;
+    const cache = this.#cache !== undefined && this.#cache.size > 0 ? this.#cache : undefined;
     for (let i = 0; i < inputs.length; i++) {
       const r = inputs[i]!;
-      this.#cache?.delete(r.id);
+      cache?.delete(r.id);
       if (r.deleted) {
-        this.#offsets.delete(r.id);
+        offsets.deleteAt(entries[i]!);
         this.#set?.delete(r.id);
       } else {
-        this.#offsets.set(r.id, at[i]!);
+        offsets.setAt(entries[i]!, at[i]!);
         this.#set?.set(r.id, r.values!);
       }
     }
@@ -508,7 +600,7 @@ export class VectorFile implements AsyncDisposable {
     const token = randomBytes(TOKEN_SIZE);
     const bytesBefore = this.#size;
     const offsets = this.#offsets;
-    const newOffsets = new Map<string, number>();
+    const newOffsets = new OffsetIndex(this.#offsets.size);
     const path = this.path;
     const repair = this.#repair;
     let out: number;

@@ -46,6 +46,26 @@ describe('put, get, has, delete, scan', () => {
     expect(Array.from((await vf.get('a'))!.vector)).toEqual([1, 2]);
   });
 
+  it('returned vectors are independent copies, with or without a cache, even when they share an ArrayBuffer', async () => {
+    for (const cacheSize of [0, 100]) {
+      await using vf = await VectorFile.open(t.file, { create: true, dimension: 4, cacheSize });
+      await vf.putBatch(Array.from({ length: 40 }, (_, i) => ({ id: `k${i}`, vector: [i, i + 1, i + 2, i + 3] })));
+      const got = await Promise.all(Array.from({ length: 40 }, (_, i) => vf.get(`k${i}`)));
+      for (const g of got) g!.vector.fill(-1);
+      const again = await Promise.all(Array.from({ length: 40 }, (_, i) => vf.get(`k${i}`)));
+      again.forEach((g, i) => expect(Array.from(g!.vector)).toEqual([i, i + 1, i + 2, i + 3]));
+      // Each vector's bytes are where byteOffset says (what a base64 encoder reads).
+      again.forEach((g, i) => expect(Array.from(new Float32Array(g!.vector.buffer, g!.vector.byteOffset, 4))).toEqual([i, i + 1, i + 2, i + 3]));
+      const scanned = [];
+      for await (const r of vf.scan()) scanned.push(r);
+      for (const r of scanned) r.vector.fill(-2);
+      expect(Array.from((await vf.get('k7'))!.vector)).toEqual([7, 8, 9, 10]);
+      await vf.close();
+      rmSync(t.file);
+      rmSync(`${t.file}.idx`);
+    }
+  });
+
   it('persists across reopen, through the index and through a rebuild when the index is gone, stale or corrupt', async () => {
     const random = rng(1);
     const want = new Map<string, Float32Array>();

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, isStorageError } from '@store/backend-core';
@@ -58,35 +58,40 @@ async function exercise(writer: boolean): Promise<number> {
     expectStorageError(error);
     return 0;
   }
-  let read = 0;
   try {
-    for (const id of written.keys()) {
-      try {
-        const got = await vf.get(id);
-        if (got !== undefined) {
-          expect(written.get(id)!.has(bytesOf(got.vector).toString('hex')), `vector of ${id} is one that was written`).toBe(true);
-          read++;
-        }
-      } catch (error) {
-        expectStorageError(error);
-      }
-    }
-    try {
-      for await (const r of vf.scan()) expect(written.get(r.id)?.has(bytesOf(r.vector).toString('hex'))).toBe(true);
-    } catch (error) {
-      expectStorageError(error);
-    }
-    try {
-      const hits = await vf.search(new Float32Array(DIM).fill(0.5), 5, { metric: 'l2' });
-      for (const h of hits) expect(written.has(h.id)).toBe(true);
-    } catch (error) {
-      expectStorageError(error);
-    }
-    const report = await vf.verify();
-    expect(report.records).toBeGreaterThanOrEqual(0);
+    return await readEverything(vf);
   } finally {
     await vf.close();
   }
+}
+
+/** Reads everything every way through `vf`; returns how many vectors `get` returned. */
+async function readEverything(vf: VectorFile): Promise<number> {
+  let read = 0;
+  for (const id of written.keys()) {
+    try {
+      const got = await vf.get(id);
+      if (got !== undefined) {
+        expect(written.get(id)!.has(bytesOf(got.vector).toString('hex')), `vector of ${id} is one that was written`).toBe(true);
+        read++;
+      }
+    } catch (error) {
+      expectStorageError(error);
+    }
+  }
+  try {
+    for await (const r of vf.scan()) expect(written.get(r.id)?.has(bytesOf(r.vector).toString('hex'))).toBe(true);
+  } catch (error) {
+    expectStorageError(error);
+  }
+  try {
+    const hits = await vf.search(new Float32Array(DIM).fill(0.5), 5, { metric: 'l2' });
+    for (const h of hits) expect(written.has(h.id)).toBe(true);
+  } catch (error) {
+    expectStorageError(error);
+  }
+  const report = await vf.verify();
+  expect(report.records).toBeGreaterThanOrEqual(0);
   return read;
 }
 
@@ -153,6 +158,37 @@ describe('fuzzing the reader', () => {
         expect(await exercise(false)).toBe(liveCount);
       }),
       { numRuns: 60, seed: 5 },
+    );
+  });
+
+  it('refresh of a reader over damaged appended bytes, or over a damaged file that replaced its file: data that was written, or a StorageError', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), flips, fc.uint8Array({ maxLength: 200 }), fc.boolean(), fc.boolean(), async (cut, bits, tail, replace, withIndex) => {
+        // The reader opens a prefix of the file (a writer that had written that much) ...
+        install(pristine.subarray(0, FILE_HEADER_SIZE + (cut % (pristine.length - FILE_HEADER_SIZE + 1))), undefined);
+        const vf = await VectorFile.open(t.file, { readOnly: true });
+        try {
+          // ... then the rest arrives damaged: in place (appended), or as a new file renamed over it (compaction).
+          const data = Buffer.concat([pristine, tail]);
+          for (const [pos, bit] of bits) data[pos % data.length] = data[pos % data.length]! ^ (1 << bit);
+          if (replace) {
+            writeFileSync(`${t.file}.new`, data);
+            if (withIndex) writeFileSync(`${t.file}.idx`, pristineIndex);
+            renameSync(`${t.file}.new`, t.file);
+          } else {
+            writeFileSync(t.file, data);
+          }
+          try {
+            await vf.refresh();
+          } catch (error) {
+            expectStorageError(error);
+          }
+          await readEverything(vf);
+        } finally {
+          await vf.close();
+        }
+      }),
+      { numRuns: 60, seed: 6 },
     );
   });
 });

@@ -57,6 +57,31 @@ function laterDelete(id: string, from: number): boolean {
   return false;
 }
 
+/** Every operation acknowledged before `ackedBefore` is visible in `reader` (or a newer one), bit-exact. */
+async function expectView(reader: VectorFile, ackedBefore: number): Promise<number> {
+  // What the acknowledged operations left, per id.
+  const model = new Map<string, number | undefined>();
+  for (let s = 0; s < ackedBefore; s++) {
+    const o = op(s);
+    model.set(o.id, o.kind === 'put' ? s : undefined);
+  }
+  let seen = 0;
+  for (const [id, seq] of model) {
+    const got = await reader.get(id);
+    if (got === undefined) {
+      // Only a later delete explains a missing id (the writer runs ahead of the acks we have read).
+      if (seq !== undefined) expect(laterDelete(id, ackedBefore), id).toBe(true);
+      continue;
+    }
+    seen++;
+    const gotSeq = (got.metadata as { seq: number }).seq;
+    if (seq !== undefined) expect(gotSeq).toBeGreaterThanOrEqual(seq);
+    expect(op(gotSeq).id).toBe(id);
+    expect(bytesOf(got.vector).equals(bytesOf(vectorFor(gotSeq)))).toBe(true);
+  }
+  return seen;
+}
+
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 5));
 }
@@ -79,29 +104,42 @@ describe('one writer across processes, readers beside it', () => {
     for (let round = 0; round < 8; round++) {
       await until(() => w.acked() > 20 * (round + 1));
       const ackedBefore = w.acked();
-      // What the acknowledged operations left, per id.
-      const model = new Map<string, number | undefined>();
-      for (let s = 0; s < ackedBefore; s++) {
-        const o = op(s);
-        model.set(o.id, o.kind === 'put' ? s : undefined);
-      }
       const reader = await VectorFile.open(t.file, { readOnly: true });
       try {
-        for (const [id, seq] of model) {
-          const got = await reader.get(id);
-          if (got === undefined) {
-            // Only a later delete explains a missing id (the writer runs ahead of the acks we have read).
-            if (seq !== undefined) expect(laterDelete(id, ackedBefore), id).toBe(true);
-            continue;
-          }
-          const gotSeq = (got.metadata as { seq: number }).seq;
-          if (seq !== undefined) expect(gotSeq).toBeGreaterThanOrEqual(seq);
-          expect(op(gotSeq).id).toBe(id);
-          expect(bytesOf(got.vector).equals(bytesOf(vectorFor(gotSeq)))).toBe(true);
-        }
+        await expectView(reader, ackedBefore);
       } finally {
         await reader.close();
       }
+    }
+  }, 120_000);
+
+  it.each(['puts', 'compact'])('a reader opened once beside a writer doing %s sees every acknowledged vector after refresh(), and search agrees', async (mode) => {
+    const w = await startWriter(mode);
+    const reader = await VectorFile.open(t.file, { readOnly: true });
+    try {
+      let reopened = 0;
+      let appended = 0;
+      for (let round = 0; round < 12; round++) {
+        await until(() => w.acked() > 15 * (round + 1));
+        const ackedBefore = w.acked();
+        const r = await reader.refresh();
+        if (r.reopened) reopened++;
+        else if (r.scannedBytes > 0) appended++;
+        expect(await expectView(reader, ackedBefore)).toBeGreaterThan(0);
+        if (round === 3) await reader.search(vectorFor(0), 1, { metric: 'l2' }); // from here on the search set is kept in step too
+        // The search set holds exactly what get returns: each vector finds itself at distance 0.
+        let checked = 0;
+        for await (const v of reader.scan()) {
+          if (checked++ % 17 !== 0) continue;
+          const hits = await reader.search(v.vector, 1, { metric: 'l2' });
+          expect(hits.map((h) => [h.id, Math.abs(h.score)])).toEqual([[v.id, 0]]);
+        }
+        expect((await reader.stats()).count).toBe(reader.size);
+      }
+      if (mode === 'compact') expect(reopened).toBeGreaterThan(0);
+      else expect(appended).toBeGreaterThan(0);
+    } finally {
+      await reader.close();
     }
   }, 120_000);
 });

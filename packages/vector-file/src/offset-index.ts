@@ -1,0 +1,297 @@
+/**
+ * The in-memory offset index: id → file offset of the id's live record, in typed arrays
+ * instead of a `Map<string, number>`. The ids' UTF-8 bytes live back to back in one arena
+ * (at open: the index file's own bytes, not copied), and an open-addressing hash table
+ * (linear probing, FNV-1a over the UTF-8 bytes, load ≤ 1/2) maps them to entries. Loading a
+ * million ids from the index file is one pass over its bytes with no string or Map entry
+ * per id, and a lookup allocates nothing for an ASCII id.
+ *
+ * An entry, once made, keeps its id: a delete marks it dead (offset -1), and a later put of
+ * the same id revives it. Compaction builds a fresh index, which drops the dead entries.
+ */
+export class OffsetIndex {
+  #arena: Buffer;
+  #arenaUsed: number;
+  #keyAt: Float64Array;
+  #keyLen: Uint16Array;
+  #offset: Float64Array;
+  #hash: Int32Array;
+  /** Entries made (live and dead). */
+  #entries = 0;
+  #live = 0;
+  /** Slot → entry + 1 (0 = empty). Length is a power of two. */
+  #table: Int32Array;
+  #mask: number;
+  // The id of the last lookup, hashed: ASCII ids are compared by char code, others by their bytes in #scratch.
+  #qHash = 0;
+  #qLen = 0;
+  #qAscii = true;
+  #scratch = Buffer.alloc(2048);
+
+  constructor(capacity = 1024, arena?: Buffer, arenaUsed = 0) {
+    const cap = Math.max(16, capacity);
+    this.#arena = arena ?? Buffer.alloc(cap * 16);
+    this.#arenaUsed = arena === undefined ? 0 : arenaUsed;
+    this.#keyAt = new Float64Array(cap);
+    this.#keyLen = new Uint16Array(cap);
+    this.#offset = new Float64Array(cap);
+    this.#hash = new Int32Array(cap);
+    let slots = 32;
+    while (slots < cap * 2) slots *= 2;
+    this.#table = new Int32Array(slots);
+    this.#mask = slots - 1;
+  }
+
+  /** Live ids. */
+  get size(): number {
+    return this.#live;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** The offset of `id`'s live record, or undefined. */
+  get(id: string): number | undefined {
+    const e = this.#find(id);
+    if (e < 0) return undefined;
+    const offset = this.#offset[e]!;
+    return offset < 0 ? undefined : offset;
+  }
+
+  set(id: string, offset: number): void {
+    let e = this.#find(id);
+    if (e < 0) e = this.#add(id);
+    if (this.#offset[e]! < 0) this.#live++;
+    this.#offset[e] = offset;
+  }
+
+  /** Removes `id`; false if it was not live. */
+  delete(id: string): boolean {
+    const e = this.#find(id);
+    if (e < 0 || this.#offset[e]! < 0) return false;
+    this.#offset[e] = -1;
+    this.#live--;
+    return true;
+  }
+
+  /**
+   * The entry of `id`, made (dead) if there was none: a writer looks an id up once per put
+   * and sets the entry after the write with `setAt`/`deleteAt`. Entries never move.
+   */
+  entry(id: string): number {
+    const e = this.#find(id);
+    return e < 0 ? this.#add(id) : e;
+  }
+
+  /** The live offset of entry `e`, or -1 if it is dead. */
+  offsetAt(e: number): number {
+    return this.#offset[e]!;
+  }
+
+  setAt(e: number, offset: number): void {
+    if (this.#offset[e]! < 0) this.#live++;
+    this.#offset[e] = offset;
+  }
+
+  deleteAt(e: number): void {
+    if (this.#offset[e]! < 0) return;
+    this.#offset[e] = -1;
+    this.#live--;
+  }
+
+  /**
+   * Adds an entry whose id is `bytes[start, start + length)` of the arena given to the
+   * constructor (bulk load from the index file). False if the id is already there.
+   */
+  addFromArena(start: number, length: number, offset: number): boolean {
+    const a = this.#arena;
+    let h = 0x811c9dc5;
+    for (let i = start; i < start + length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+    h = mix(h);
+    let slot = h & this.#mask;
+    for (;;) {
+      const s = this.#table[slot]!;
+      if (s === 0) break;
+      const e = s - 1;
+      if (this.#hash[e] === h && this.#keyLen[e] === length && a.compare(a, start, start + length, this.#keyAt[e]!, this.#keyAt[e]! + length) === 0) return false;
+      slot = (slot + 1) & this.#mask;
+    }
+    const e = this.#newEntry(h, start, length);
+    this.#table[slot] = e + 1;
+    this.#offset[e] = offset;
+    this.#live++;
+    if (this.#entries * 2 > this.#table.length) this.#rehash();
+    return true;
+  }
+
+  /** Live [id, offset] pairs, in no particular order. */
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (let e = 0; e < this.#entries; e++) {
+      const offset = this.#offset[e]!;
+      if (offset >= 0) yield [this.#idOf(e), offset];
+    }
+  }
+
+  /** Live ids in the order of their records in the file. */
+  idsInFileOrder(): string[] {
+    const order = new Uint32Array(this.#live);
+    let n = 0;
+    for (let e = 0; e < this.#entries; e++) if (this.#offset[e]! >= 0) order[n++] = e;
+    const offset = this.#offset;
+    order.sort((x, y) => offset[x]! - offset[y]!);
+    return Array.from(order, (e) => this.#idOf(e));
+  }
+
+  /** Bytes `entries` takes in the index file format: per live id, offset u64, length u16, id bytes. */
+  encodedSize(): number {
+    let size = 0;
+    for (let e = 0; e < this.#entries; e++) if (this.#offset[e]! >= 0) size += 10 + this.#keyLen[e]!;
+    return size;
+  }
+
+  /** Writes the live entries at `b[p, …)` with `writeEntry(p, offset, idLength)` for the fixed part; returns the end. */
+  encodeEntries(b: Buffer, p: number, writeEntry: (p: number, offset: number, idLength: number) => void): number {
+    const a = this.#arena;
+    for (let e = 0; e < this.#entries; e++) {
+      const offset = this.#offset[e]!;
+      if (offset < 0) continue;
+      const n = this.#keyLen[e]!;
+      writeEntry(p, offset, n);
+      const at = this.#keyAt[e]!;
+      // A byte loop: Buffer#copy costs more per call than copying a short id.
+      for (let i = 0; i < n; i++) b[p + 10 + i] = a[at + i]!;
+      p += 10 + n;
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #idOf(e: number): string {
+    const at = this.#keyAt[e]!;
+    return this.#arena.toString('utf8', at, at + this.#keyLen[e]!);
+  }
+
+  /** Hashes `id` into #q*, then finds its entry (-1 if none). */
+  #find(id: string): number {
+    // What a Map would say for a key that is not a string (ids are checked where they are written).
+    if (typeof id !== 'string') return -1;
+    let h = 0x811c9dc5;
+    let ascii = true;
+    const len = id.length;
+    for (let i = 0; i < len; i++) {
+      const c = id.charCodeAt(i);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    let byteLen = len;
+    if (!ascii) {
+      if (this.#scratch.length < len * 3) this.#scratch = Buffer.alloc(len * 3);
+      byteLen = this.#scratch.write(id, 0, 'utf8');
+      h = 0x811c9dc5;
+      for (let i = 0; i < byteLen; i++) h = Math.imul(h ^ this.#scratch[i]!, 0x01000193);
+    }
+    h = mix(h);
+    this.#qHash = h;
+    this.#qLen = byteLen;
+    this.#qAscii = ascii;
+    const a = this.#arena;
+    let slot = h & this.#mask;
+    for (;;) {
+      const s = this.#table[slot]!;
+      if (s === 0) return -1;
+      const e = s - 1;
+      if (this.#hash[e] === h && this.#keyLen[e] === byteLen) {
+        const at = this.#keyAt[e]!;
+        let same = true;
+        if (ascii) {
+          for (let i = 0; i < len; i++) {
+            if (a[at + i] !== id.charCodeAt(i)) {
+              same = false;
+              break;
+            }
+          }
+        } else {
+          same = this.#scratch.compare(a, at, at + byteLen, 0, byteLen) === 0;
+        }
+        if (same) return e;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  /** Adds the id of the last #find (which did not find it) as a new dead entry; returns it. */
+  #add(id: string): number {
+    const len = this.#qLen;
+    if (this.#arenaUsed + len > this.#arena.length) {
+      const grown = Buffer.alloc(Math.max(this.#arena.length * 2, this.#arenaUsed + len + 4096));
+      this.#arena.copy(grown, 0, 0, this.#arenaUsed);
+      this.#arena = grown;
+    }
+    const at = this.#arenaUsed;
+    if (this.#qAscii) {
+      // An ASCII id's char codes are its bytes.
+      const a = this.#arena;
+      for (let i = 0; i < len; i++) a[at + i] = id.charCodeAt(i);
+    } else {
+      this.#scratch.copy(this.#arena, at, 0, len);
+    }
+    this.#arenaUsed += len;
+    const e = this.#newEntry(this.#qHash, at, len);
+    this.#offset[e] = -1;
+    let slot = this.#qHash & this.#mask;
+    while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
+    this.#table[slot] = e + 1;
+    if (this.#entries * 2 > this.#table.length) this.#rehash();
+    return e;
+  }
+
+  #newEntry(hash: number, at: number, len: number): number {
+    if (this.#entries === this.#keyAt.length) {
+      const cap = this.#keyAt.length * 2;
+      this.#keyAt = grow(this.#keyAt, new Float64Array(cap));
+      this.#keyLen = grow(this.#keyLen, new Uint16Array(cap));
+      this.#offset = grow(this.#offset, new Float64Array(cap));
+      this.#hash = grow(this.#hash, new Int32Array(cap));
+    }
+    const e = this.#entries++;
+    this.#keyAt[e] = at;
+    this.#keyLen[e] = len;
+    this.#hash[e] = hash;
+    return e;
+  }
+
+  #rehash(): void {
+    const table = new Int32Array(this.#table.length * 2);
+    const mask = table.length - 1;
+    for (let e = 0; e < this.#entries; e++) {
+      let slot = this.#hash[e]! & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = e + 1;
+    }
+    this.#table = table;
+    this.#mask = mask;
+  }
+}
+
+/**
+ * The final avalanche of MurmurHash3: FNV-1a alone leaves the low bits of ids that differ
+ * only in their last characters close together, which makes long runs in a linear-probing
+ * table indexed by those bits.
+ */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function grow<T extends Float64Array | Uint16Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
