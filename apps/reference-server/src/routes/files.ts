@@ -133,7 +133,8 @@ const files: RouteFamily = {
     app.get(`${PREFIX}*`, { schema: getSchema, exposeHeadRoute: false }, async (request, reply) => {
       const { key, directory } = target(request);
       const query = request.query as FileQuery;
-      await chain.settled(key);
+      const pending = chain.settled(key);
+      if (pending !== undefined) await pending;
       if (isOn(query.stat)) return sendStat(reply, backend, key);
       if (directory) {
         const names = await backend.listFiles(key, isOn(query.recursive) ? { recursive: true } : {});
