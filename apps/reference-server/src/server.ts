@@ -144,7 +144,7 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
       error: {
         type: 'object',
         required: ['code', 'message'],
-        properties: { code: { type: 'string' }, message: { type: 'string' }, limit: { type: 'string' }, field: { type: 'string' } },
+        properties: { code: { type: 'string' }, message: { type: 'string' }, limit: { type: 'string' }, field: { type: 'string' }, path: { type: 'string' } },
       },
     },
   });

@@ -117,6 +117,26 @@ describe('FilesystemBackend details', () => {
     expect((await backend.readFile('edge/at')).byteLength).toBe(64 * 1024);
   });
 
+  test('readFile round-trips every size on both sides of the 64 KiB inline-read threshold, files written by others too', async () => {
+    const backend = new FilesystemBackend(root);
+    for (const size of [0, 1, 4095, 65_535, 65_536, 65_537, 3 * 1024 * 1024 + 7]) {
+      const data = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+      await backend.writeFile(`sizes/${size}`, data);
+      writeFileSync(path.join(root, `sizes/plain-${size}`), data);
+      for (const key of [`sizes/${size}`, `sizes/plain-${size}`]) {
+        const read = await backend.readFile(key);
+        expect(read.byteLength, key).toBe(size);
+        expect(Buffer.compare(Buffer.from(read), Buffer.from(data)), key).toBe(0);
+      }
+    }
+    // Many reads at once, small and large, each gets its own bytes.
+    const reads = await Promise.all(Array.from({ length: 40 }, (_, i) => backend.readFile(`sizes/${[1, 65_537, 4095, 0][i % 4]}`)));
+    expect(reads.map((r) => r.byteLength)).toEqual(Array.from({ length: 40 }, (_, i) => [1, 65_537, 4095, 0][i % 4]));
+    expect(await codeOf(backend.readFile('sizes'))).toBe('EISDIR');
+    expect(await codeOf(backend.readFile('sizes/missing'))).toBe('ENOENT');
+    expect(await codeOf(backend.readFile('sizes/1/below'))).toBe('ENOENT');
+  });
+
   test('a dangling symlink on the way is refused at once, not followed round and round', async () => {
     const backend = new FilesystemBackend(root);
     symlinkSync(path.join(root, '..', 'nowhere-at-all'), path.join(root, 'dangling'));
