@@ -185,3 +185,23 @@ describe('rename on a backend without the rename capability', () => {
     }
   });
 });
+
+describe('HttpBackend.rename over the route', () => {
+  it('renames under its prefix, keeps call order with writes, and reports the key at fault as the caller named it', async () => {
+    const { HttpBackend } = await import('@store/backend-http');
+    const backend = new HttpBackend({ url: s.url, prefix: 'client' });
+    expect(backend.supports.rename).toBe(true);
+    const big = new Uint8Array(300 * 1024).fill(9);
+    // Not awaited one by one: the rename must land after the write and before the last write.
+    await Promise.all([backend.writeFile('a', big), backend.rename('a', 'sub/b'), backend.writeFile('sub/b', new TextEncoder().encode('last'))]);
+    expect(await backend.exists('a')).toBe(false);
+    expect(Buffer.from(await backend.readFile('sub/b')).toString()).toBe('last');
+    expect(existsSync(path.join(s.dataDir, 'client/sub/b'))).toBe(true);
+    await expect(backend.rename('missing', 'x')).rejects.toMatchObject({ code: 'ENOENT', path: 'missing' });
+    await backend.writeFile('file', new Uint8Array([1]));
+    await expect(backend.rename('sub/b', 'file/below')).rejects.toMatchObject({ code: 'ENOTDIR', path: 'file/below' });
+    await backend.createDirectory('dir');
+    await expect(backend.rename('dir', 'y')).rejects.toMatchObject({ code: 'EISDIR', path: 'dir' });
+    await backend.close();
+  });
+});
