@@ -7,7 +7,7 @@ import { CallOrder } from './call-order.js';
 import { DirectorySync } from './directory-sync.js';
 import { StorageError, fromNodeError } from './errors.js';
 import { checkRange, compareCodeUnits, isTempName, parseKey } from './path.js';
-import { checkRegular, isInside, openRegularForRead, openRegularForReadSync, prepareTemp } from './host-file.js';
+import { checkRegular, isInside, openDirectForReadSync, openRegularForRead, openRegularForReadSync, prepareTemp } from './host-file.js';
 import { DEFAULT_TEMP_MAX_AGE_MS, nextTempName } from './temp-file.js';
 
 export interface FilesystemBackendOptions {
@@ -174,9 +174,16 @@ export class FilesystemBackend implements StorageBackend {
   }
 
   async readFile(key: string): Promise<Uint8Array> {
-    const real = await this.#resolveExisting(this.#parse(key), key);
-    if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
-    const { fd, size } = openRegularForReadSync(real, await this.#rootReal(), key);
+    const segments = this.#parse(key);
+    const root = this.#realRootSync ?? (await this.#rootReal());
+    // Without a symlink on the way the key's plain path is the file: no realpath needed.
+    let opened = openDirectForReadSync(path.join(root, ...segments), root, key);
+    if (opened === undefined) {
+      const real = await this.#resolveExisting(segments, key);
+      if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
+      opened = openRegularForReadSync(real, root, key);
+    }
+    const { fd, size } = opened;
     try {
       if (size === 0) return await readUnsized(fd);
       return size <= SYNC_READ_MAX ? readSmallFile(fd, size) : await readLargeFile(fd, size);

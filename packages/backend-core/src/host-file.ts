@@ -117,6 +117,37 @@ export function openRegularForReadSync(real: string, root: string, key: string):
   }
 }
 
+/**
+ * The fast path of a read: opens `joined` (the root joined with the key's segments, not
+ * resolved) directly and keeps the descriptor only when it is exactly that file, i.e. no
+ * symlink was followed on the way (checked by the descriptor's own path, as
+ * {@link misplacedDescriptor} does). Saves the realpath of every read. Returns undefined
+ * whenever the careful path must decide instead: the open failed (missing, a symlink at
+ * the end, a socket, …) or the file is reached through a symlink; that path then gives the
+ * same answer and error it always did. Throws only for what it opened and checked itself:
+ * `EISDIR`, or `EINVAL` for a FIFO or device.
+ */
+export function openDirectForReadSync(joined: string, root: string, key: string): { fd: number; size: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(joined, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (misplacedDescriptor(fd, root, joined) !== undefined) {
+      closeSync(fd);
+      return undefined;
+    }
+    const st = fstatSync(fd);
+    checkRegular(st, key);
+    return { fd, size: st.size };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
 function openError(error: unknown, key: string): StorageError {
   const code = (error as NodeJS.ErrnoException).code;
   // ENXIO: a UNIX socket (or a device without a driver) cannot be opened as a file at all.

@@ -137,6 +137,25 @@ describe('FilesystemBackend details', () => {
     expect(await codeOf(backend.readFile('sizes/1/below'))).toBe('ENOENT');
   });
 
+  test('readFile through symlinks: inside the root they are followed (directory or file), out of it refused', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.writeFile('real/dir/f', bytes('inside'));
+    symlinkSync(path.join(root, 'real/dir'), path.join(root, 'dirlink'));
+    symlinkSync(path.join(root, 'real/dir/f'), path.join(root, 'filelink'));
+    symlinkSync('dir/f', path.join(root, 'real/rel'));
+    for (const key of ['dirlink/f', 'filelink', 'real/rel']) expect(Buffer.from(await backend.readFile(key)).toString(), key).toBe('inside');
+    const outside = mkdtempSync(path.join(tmpdir(), 'fs-backend-outside-'));
+    try {
+      writeFileSync(path.join(outside, 'secret'), 'secret');
+      symlinkSync(outside, path.join(root, 'out'));
+      symlinkSync(path.join(outside, 'secret'), path.join(root, 'outfile'));
+      for (const key of ['out/secret', 'outfile']) expect(await codeOf(backend.readFile(key)), key).toBe('EACCES');
+      expect(await codeOf(backend.readFile('out/missing'))).toBe('ENOENT');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   test('a dangling symlink on the way is refused at once, not followed round and round', async () => {
     const backend = new FilesystemBackend(root);
     symlinkSync(path.join(root, '..', 'nowhere-at-all'), path.join(root, 'dangling'));
