@@ -79,6 +79,7 @@ async function targetFromOptions(values: Values): Promise<ConformanceTarget> {
     process.env.STORE_CONFORMANCE_PREFIX = `conformance-${Date.now()}-${process.pid}`;
     const token = values.token ?? process.env.STORE_TOKEN;
     if (token !== undefined) process.env.STORE_CONFORMANCE_TOKEN = token;
+    if (!(await serverCanRename(values.url, process.env.STORE_CONFORMANCE_PREFIX, token))) process.env.STORE_CONFORMANCE_RENAME = '0';
     modulePath = HTTP_TARGET;
     defaultName = values.url;
   } else if (values.backend !== undefined) {
@@ -94,6 +95,26 @@ async function targetFromOptions(values: Values): Promise<ConformanceTarget> {
     return await loadTarget(modulePath, values.name ?? defaultName);
   } catch (error) {
     throw new UsageError(`Cannot load ${modulePath}: ${oneLine(error)}`);
+  }
+}
+
+/**
+ * Asks the server whether its backend renames: a rename of a key that does not exist is
+ * 404 on a server that can (nothing changes) and 501 on one that cannot (a server on S3).
+ * Unreachable servers count as able; the cases then report the connection error.
+ */
+async function serverCanRename(url: string, prefix: string, token: string | undefined): Promise<boolean> {
+  const base = `${url.replace(/\/+$/, '')}/v1/files/${prefix}`;
+  try {
+    const response = await fetch(`${base}/rename-probe?to=${encodeURIComponent(`${prefix}/rename-probe-to`)}`, {
+      method: 'POST',
+      headers: token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.body?.cancel();
+    return response.status !== 501;
+  } catch {
+    return true;
   }
 }
 

@@ -24,6 +24,8 @@ export interface ErrorBody {
     limit?: string;
     /** The request field at fault, when known. */
     field?: string;
+    /** The key at fault (as the request named it), for errors of the storage backend. */
+    path?: string;
   };
 }
 
@@ -62,6 +64,7 @@ export function toHttpError(error: unknown, redact: (m: string) => string): { st
   if (isStorageError(error)) {
     const body: ErrorBody = { error: { code: error.code, message: redact(error.message) } };
     if (error.field !== undefined) body.error.field = error.field;
+    if (error.path !== undefined) body.error.path = redact(error.path);
     return { status: STATUS_OF[error.code] ?? 500, body };
   }
   const e = error as { statusCode?: number; code?: string; message?: string; validation?: unknown } | undefined;

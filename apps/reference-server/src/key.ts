@@ -39,3 +39,25 @@ export function checkName(name: string, what: string): string {
   if (segments.length !== 1) throw new HttpError(400, 'EINVAL', `${what} must be one path segment`, { field: what });
   return segments[0]!;
 }
+
+/**
+ * The value of query parameter `name` in a raw request target, percent-decoded strictly
+ * (malformed or overlong UTF-8 is `EINVAL`, not replaced by U+FFFD as query parsers do), so
+ * a key that travels in the query is judged by the same bytes as one in the path.
+ * `+` is a space, as in any form-encoded query. Undefined when the parameter is absent.
+ */
+export function strictQueryParam(rawUrl: string, name: string): string | undefined {
+  const q = rawUrl.indexOf('?');
+  if (q === -1) return undefined;
+  for (const pair of rawUrl.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    if (rawName !== name) continue;
+    try {
+      return decodeURIComponent((eq === -1 ? '' : pair.slice(eq + 1)).replace(/\+/g, ' '));
+    } catch {
+      throw new HttpError(400, 'EINVAL', `query parameter '${name}' is not valid percent-encoded UTF-8`, { field: name });
+    }
+  }
+  return undefined;
+}

@@ -6,17 +6,22 @@
 export class KeyedChain {
   readonly #tails = new Map<string, Promise<void>>();
 
-  /** Runs `fn` after every earlier `write` for `key` has settled. */
-  write<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key);
-    const run = previous === undefined ? fn() : previous.then(fn);
+  /**
+   * Runs `fn` after every earlier `write` for `key` (or for any of `key`'s entries, for a
+   * call that touches several keys, like a rename) has settled; later calls on any of
+   * them wait for this one.
+   */
+  write<T>(key: string | readonly string[], fn: () => Promise<T>): Promise<T> {
+    const keys = typeof key === 'string' ? [key] : [...new Set(key)];
+    const previous = keys.map((k) => this.#tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
+    const run = previous.length === 0 ? fn() : (previous.length === 1 ? previous[0]! : Promise.all(previous)).then(fn);
     const tail = run.then(
       () => undefined,
       () => undefined,
     );
-    this.#tails.set(key, tail);
+    for (const k of keys) this.#tails.set(k, tail);
     void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      for (const k of keys) if (this.#tails.get(k) === tail) this.#tails.delete(k);
     });
     return run;
   }

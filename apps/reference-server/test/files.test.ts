@@ -129,7 +129,7 @@ describe('files routes', () => {
     const missing = await fetch(`${s.url}/v1/files/no/such/file`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/application\/json/);
-    expect(await json(missing)).toEqual({ error: { code: 'ENOENT', message: expect.any(String) } });
+    expect(await json(missing)).toEqual({ error: { code: 'ENOENT', message: expect.any(String), path: 'no/such/file' } });
     await put('e/dir/f', 'x');
     const isDir = await fetch(`${s.url}/v1/files/e/dir`);
     expect([isDir.status, ((await json(isDir)) as { error: { code: string } }).error.code]).toEqual([409, 'EISDIR']);

@@ -22,7 +22,8 @@ export class CallOrder {
     const before: Promise<void>[] = [];
     for (const key of keys) {
       const previous = this.#tails.get(key);
-      if (previous !== undefined && !before.includes(previous)) before.push(previous);
+      // `previous === mine` when a key is listed twice (a rename onto itself): not a wait on itself.
+      if (previous !== undefined && previous !== mine && !before.includes(previous)) before.push(previous);
       this.#tails.set(key, mine);
     }
     const tails = this.#tails;

@@ -117,6 +117,45 @@ describe('FilesystemBackend details', () => {
     expect((await backend.readFile('edge/at')).byteLength).toBe(64 * 1024);
   });
 
+  test('readFile round-trips every size on both sides of the 64 KiB inline-read threshold, files written by others too', async () => {
+    const backend = new FilesystemBackend(root);
+    for (const size of [0, 1, 4095, 65_535, 65_536, 65_537, 3 * 1024 * 1024 + 7]) {
+      const data = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+      await backend.writeFile(`sizes/${size}`, data);
+      writeFileSync(path.join(root, `sizes/plain-${size}`), data);
+      for (const key of [`sizes/${size}`, `sizes/plain-${size}`]) {
+        const read = await backend.readFile(key);
+        expect(read.byteLength, key).toBe(size);
+        expect(Buffer.compare(Buffer.from(read), Buffer.from(data)), key).toBe(0);
+      }
+    }
+    // Many reads at once, small and large, each gets its own bytes.
+    const reads = await Promise.all(Array.from({ length: 40 }, (_, i) => backend.readFile(`sizes/${[1, 65_537, 4095, 0][i % 4]}`)));
+    expect(reads.map((r) => r.byteLength)).toEqual(Array.from({ length: 40 }, (_, i) => [1, 65_537, 4095, 0][i % 4]));
+    expect(await codeOf(backend.readFile('sizes'))).toBe('EISDIR');
+    expect(await codeOf(backend.readFile('sizes/missing'))).toBe('ENOENT');
+    expect(await codeOf(backend.readFile('sizes/1/below'))).toBe('ENOENT');
+  });
+
+  test('readFile through symlinks: inside the root they are followed (directory or file), out of it refused', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.writeFile('real/dir/f', bytes('inside'));
+    symlinkSync(path.join(root, 'real/dir'), path.join(root, 'dirlink'));
+    symlinkSync(path.join(root, 'real/dir/f'), path.join(root, 'filelink'));
+    symlinkSync('dir/f', path.join(root, 'real/rel'));
+    for (const key of ['dirlink/f', 'filelink', 'real/rel']) expect(Buffer.from(await backend.readFile(key)).toString(), key).toBe('inside');
+    const outside = mkdtempSync(path.join(tmpdir(), 'fs-backend-outside-'));
+    try {
+      writeFileSync(path.join(outside, 'secret'), 'secret');
+      symlinkSync(outside, path.join(root, 'out'));
+      symlinkSync(path.join(outside, 'secret'), path.join(root, 'outfile'));
+      for (const key of ['out/secret', 'outfile']) expect(await codeOf(backend.readFile(key)), key).toBe('EACCES');
+      expect(await codeOf(backend.readFile('out/missing'))).toBe('ENOENT');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   test('a dangling symlink on the way is refused at once, not followed round and round', async () => {
     const backend = new FilesystemBackend(root);
     symlinkSync(path.join(root, '..', 'nowhere-at-all'), path.join(root, 'dangling'));

@@ -106,6 +106,15 @@ describe.each<[string, () => StorageBackend]>([
     expect(text(await backend.readFile('r/b'))).toBe('last');
   });
 
+  test('a rename of a file onto itself resolves, keeps the bytes, and does not hold up the calls after it', async () => {
+    const backend = make();
+    await backend.writeFile('self/f', bytes('same'));
+    await backend.rename!('self/f', 'self/f');
+    await Promise.all([backend.rename!('self/f', 'self/f'), backend.writeFile('self/f', bytes('after'))]);
+    expect(text(await backend.readFile('self/f'))).toBe('after');
+    expect(await backend.listFiles('self')).toEqual(['f']);
+  });
+
   test('a failed call does not hold up the calls after it', async () => {
     const backend = make();
     await backend.createDirectory('dir');

@@ -24,10 +24,15 @@ export interface HttpBackendOptions {
    * FilesystemBackend). Declared as the `persistent` capability. Default true.
    */
   persistent?: boolean;
+  /**
+   * Whether the server's backend can rename (its default FilesystemBackend can; a server
+   * on S3 cannot and answers 501). Declared as the `rename` capability. Default true.
+   */
+  rename?: boolean;
 }
 
 interface ErrorJson {
-  error?: { code?: unknown; message?: unknown };
+  error?: { code?: unknown; message?: unknown; path?: unknown };
 }
 
 interface StatJson {
@@ -41,7 +46,7 @@ const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 /**
  * A StorageBackend over the files routes of the @store reference server
- * (`PUT|GET|HEAD|DELETE /v1/files/<key>`), using Node's fetch. Keys are checked with the
+ * (`PUT|GET|HEAD|DELETE /v1/files/<key>`, `POST …?to=` to rename), using Node's fetch. Keys are checked with the
  * backend-core path rules before any request is made; each segment is percent-encoded, so
  * any name the rules allow (Unicode included) round-trips. Writes and deletes of one key
  * are sent one after another, so they take effect in call order even when the caller does
@@ -74,7 +79,7 @@ export class HttpBackend implements StorageBackend {
     this.#base = `${this.url}/v1/files/${this.prefix === '' ? '' : `${encodeKey(this.prefix)}/`}`;
     this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     this.#timeoutMs = options.timeoutMs ?? 120_000;
-    this.supports = Object.freeze({ stat: true, readRange: true, recursiveList: true, rename: false, persistent: options.persistent ?? true });
+    this.supports = Object.freeze({ stat: true, readRange: true, recursiveList: true, rename: options.rename ?? true, persistent: options.persistent ?? true });
   }
 
   async writeFile(path: string, data: Uint8Array): Promise<void> {
@@ -149,6 +154,24 @@ export class HttpBackend implements StorageBackend {
     return response.status === 200 ? bytes.slice(offset, offset + length) : bytes;
   }
 
+  /**
+   * `POST /v1/files/<from>?to=<to>`: the server renames atomically with its backend's
+   * `rename`, replacing `to`. Ordered after earlier writes, deletes and renames of either
+   * key through this instance. A server whose backend cannot rename answers 501, which
+   * surfaces as `EIO` with the server's message.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const fromKey = this.#key(from);
+    const toKey = this.#key(to);
+    const serverTo = this.prefix === '' ? toKey : `${this.prefix}/${toKey}`;
+    await this.#serial([fromKey, toKey], async () => {
+      const response = await this.#request('POST', `${this.#base}${encodeKey(fromKey)}?to=${encodeURIComponent(serverTo)}`, fromKey);
+      // The server names the key at fault; report it as the caller named it.
+      await this.#expect(response, fromKey, [200], (serverPath) => (serverPath === serverTo ? toKey : fromKey));
+      await response.body?.cancel();
+    });
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#tails.values()]);
@@ -174,14 +197,15 @@ export class HttpBackend implements StorageBackend {
     return (await response.json()) as StatJson;
   }
 
-  /** Runs `fn` after every earlier write or delete of `key` through this instance has settled. */
-  #serial(key: string, fn: () => Promise<void>): Promise<void> {
-    const previous = this.#tails.get(key);
-    const run = previous === undefined ? fn() : previous.then(fn);
+  /** Runs `fn` after every earlier write, delete or rename of `key` (or of each of `keys`) through this instance has settled. */
+  #serial(key: string | string[], fn: () => Promise<void>): Promise<void> {
+    const keys = typeof key === 'string' ? [key] : [...new Set(key)];
+    const previous = keys.map((k) => this.#tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
+    const run = previous.length === 0 ? fn() : (previous.length === 1 ? previous[0]! : Promise.all(previous)).then(fn);
     const tail = run.catch(() => undefined);
-    this.#tails.set(key, tail);
+    for (const k of keys) this.#tails.set(k, tail);
     void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      for (const k of keys) if (this.#tails.get(k) === tail) this.#tails.delete(k);
     });
     return run;
   }
@@ -201,7 +225,7 @@ export class HttpBackend implements StorageBackend {
   }
 
   /** Throws the server's error (as a StorageError) unless the status is one of `ok`. */
-  async #expect(response: Response, key: string, ok: number[]): Promise<void> {
+  async #expect(response: Response, key: string, ok: number[], pathAtFault?: (serverPath: string | undefined) => string): Promise<void> {
     if (ok.includes(response.status)) {
       if (response.status === 204) await response.body?.cancel();
       return;
@@ -215,7 +239,8 @@ export class HttpBackend implements StorageBackend {
     const serverCode = typeof json?.error?.code === 'string' ? json.error.code : '';
     const code: StorageErrorCode = KNOWN_CODES.has(serverCode) ? (serverCode as StorageErrorCode) : codeForStatus(response.status);
     const message = typeof json?.error?.message === 'string' ? json.error.message : `HTTP ${response.status}`;
-    throw new StorageError(code, `server: ${stripCode(message, serverCode)}`, { path: key });
+    const serverPath = typeof json?.error?.path === 'string' ? json.error.path : undefined;
+    throw new StorageError(code, `server: ${stripCode(message, serverCode)}`, { path: pathAtFault === undefined ? key : pathAtFault(serverPath) });
   }
 }
 

@@ -16,7 +16,7 @@ describe('HttpBackend (client side)', () => {
   });
 
   it('declares its capabilities', () => {
-    expect(new HttpBackend({ url: 'http://127.0.0.1:1' }).supports).toEqual({ stat: true, readRange: true, recursiveList: true, rename: false, persistent: true });
+    expect(new HttpBackend({ url: 'http://127.0.0.1:1' }).supports).toEqual({ stat: true, readRange: true, recursiveList: true, rename: true, persistent: true });
     expect(new HttpBackend({ url: 'http://127.0.0.1:1', persistent: false }).supports.persistent).toBe(false);
   });
 
@@ -33,6 +33,8 @@ describe('HttpBackend (client side)', () => {
       for (const key of ['a/../b', 'a//b', 'a\\b', 'a\0b', '.', '']) {
         await expect(backend.readFile(key)).rejects.toMatchObject({ code: 'EINVAL' });
         await expect(backend.writeFile(key, new Uint8Array(1))).rejects.toMatchObject({ code: 'EINVAL' });
+        await expect(backend.rename(key, 'ok')).rejects.toMatchObject({ code: 'EINVAL' });
+        await expect(backend.rename('ok', key)).rejects.toMatchObject({ code: 'EINVAL' });
       }
       await expect(backend.writeFile('ok', 'text' as unknown as Uint8Array)).rejects.toMatchObject({ code: 'EINVAL' });
       await expect(backend.readRange('ok', -1, 1)).rejects.toMatchObject({ code: 'EINVAL' });

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { capabilitiesOf, StorageError, type StorageBackend } from '@store/backend-core';
+import { capabilitiesOf, parseKey, StorageError, type StorageBackend } from '@store/backend-core';
 import type { ConditionalWriteBackend } from '@store/backend-s3';
 import type { ServerContext } from '../context.js';
 import { etagOf, matches, parseRange } from '../etag.js';
 import { HttpError } from '../http-error.js';
-import { keyFromUrl } from '../key.js';
+import { keyFromUrl, strictQueryParam } from '../key.js';
 import { KeyedChain } from '../keyed-chain.js';
 import { readRangeConsistently } from '../range-read.js';
 import type { RouteFamily } from './family.js';
@@ -32,8 +32,8 @@ interface FileQuery {
 }
 
 /**
- * `PUT|GET|HEAD|DELETE /v1/files/<key>` over `ctx.backend`. Raw bytes in and out; a
- * trailing `/` names a directory (`GET` lists it, `PUT` creates it). `ETag` is a hash of
+ * `PUT|GET|HEAD|DELETE /v1/files/<key>` over `ctx.backend`, and `POST /v1/files/<key>?to=<key>`
+ * to rename. Raw bytes in and out; a trailing `/` names a directory (`GET` lists it, `PUT` creates it). `ETag` is a hash of
  * the content; `If-Match` / `If-None-Match` make read-modify-write safe; `Range` is served
  * with `readRange` when the backend has it.
  */
@@ -168,7 +168,8 @@ const files: RouteFamily = {
     app.get(`${PREFIX}*`, { schema: getSchema, exposeHeadRoute: false }, async (request, reply) => {
       const { key, directory } = target(request);
       const query = request.query as FileQuery;
-      await chain.settled(key);
+      const pending = chain.settled(key);
+      if (pending !== undefined) await pending;
       if (isOn(query.stat)) return sendStat(reply, backend, key);
       if (directory) {
         const names = await backend.listFiles(key, isOn(query.recursive) ? { recursive: true } : {});
@@ -237,6 +238,60 @@ const files: RouteFamily = {
           await backend.deleteFile(key);
         });
         return reply.code(204).send();
+      },
+    );
+
+    app.post(
+      `${PREFIX}*`,
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Rename (move) a file to the key in ?to=, atomically, replacing the destination unless ?overwrite=0 (If-Match on the source supported)',
+          description:
+            'Missing parents of the destination are created. Answers `{ from, path }`. 404 ENOENT when the source does not exist; 409 EISDIR when the source (or the destination) is a directory, ENOTDIR when a parent of the destination is a file, EEXIST with `?overwrite=0` when the destination exists; 400 EINVAL for a key that breaks the path rules (`field` says which); 412 when If-Match fails; 501 ENOTSUP when the backend has no `rename`. Error bodies name the key at fault in `path`.',
+          params: wildcard,
+          querystring: {
+            type: 'object',
+            required: ['to'],
+            properties: {
+              to: { type: 'string', minLength: 1, description: 'The destination key (`/`-separated, percent-encoded as a query value)' },
+              overwrite: flag('`0`: refuse (409 EEXIST) when the destination exists; default `1`, replace it'),
+            },
+            additionalProperties: false,
+          },
+          headers: { type: 'object', properties: { 'if-match': { type: 'string' } } },
+          response: {
+            200: { type: 'object', required: ['from', 'path'], properties: { from: { type: 'string' }, path: { type: 'string' } } },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const { key: from, directory } = target(request);
+        const query = request.query as { to: string; overwrite?: string };
+        if (directory) throw new StorageError('EISDIR', 'only files can be renamed', { path: from });
+        // Decoded again from the raw target: the query parser would turn bad UTF-8 into U+FFFD.
+        const rawTo = strictQueryParam(request.raw.url ?? '', 'to') ?? query.to;
+        let to: string;
+        try {
+          to = parseKey(rawTo).join('/');
+        } catch (error) {
+          if (!(error instanceof StorageError)) throw error;
+          // The rule that was broken, without the code and location parseKey put around it.
+          const rule = error.message.replace(/^[A-Z]+: /, '').replace(/ \(path .*\)$/, '');
+          throw new StorageError(error.code, `the destination breaks the path rules: ${rule}`, { path: rawTo, field: 'to' });
+        }
+        denyReserved(from);
+        denyReserved(to);
+        if (!caps.rename || backend.rename === undefined) throw new HttpError(501, 'ENOTSUP', 'this server\'s backend cannot rename files', { field: 'to' });
+        const rename = backend.rename.bind(backend);
+        const refuseExisting = query.overwrite === '0' || query.overwrite === 'false';
+        await chain.write([from, to], async () => {
+          await checkPreconditions(request, from);
+          if (refuseExisting && from !== to && (await backend.exists(to))) throw new StorageError('EEXIST', 'the destination exists (overwrite=0)', { path: to, field: 'to' });
+          await rename(from, to);
+        });
+        return { from, path: to };
       },
     );
   },
