@@ -314,8 +314,8 @@ describe('7: one stray file does not poison a directory', () => {
     expect(bad[0]).toMatchObject({ code: 'ECORRUPT', path: stray, offset: 0 });
     const inspect = await cli('inspect', tmp.dir);
     expect(inspect.code).toBe(0);
-    expect(inspect.stdout).toContain('run run: 1 file(s), 11 event(s)');
-    expect(inspect.stdout).toContain('run other: 1 file(s), 6 event(s)');
+    expect(inspect.stdout).toContain('run run: 1 file, 11 events');
+    expect(inspect.stdout).toContain('run other: 1 file, 6 events');
     expect(inspect.stderr).toContain('notes.tfevents.md');
     const cat = await cli('cat', path.join(tmp.dir, 'run'));
     expect(cat.code).toBe(0);
