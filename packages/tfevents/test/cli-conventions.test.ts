@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HAVE_TTY_RUNNER, runNode, runNodeOnTty } from '@store/test-helpers';
+import { HAVE_TTY_RUNNER, runNodeOnTty } from '@store/test-helpers';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, listEventFiles } from '../src/index.js';
-import { PACKAGE_ROOT, tempDir } from './helpers.js';
+import { cli, CLI, PACKAGE_ROOT, tempDir } from './helpers.js';
 
 // Issue 12, items 8-12, for the tfevents CLI: usage errors, missing paths, nothing to
 // check, verify's words agreeing with its exit status, progress only on a terminal.
 
-const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
-const cli = (...args: string[]): ReturnType<typeof runNode> => runNode(CLI, args);
 const VERSION = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 async function writeRun(dir: string, steps: number): Promise<string> {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir as sharedTempDir, type TempDir } from '@store/test-helpers';
+import { runNode, tempDir as sharedTempDir, type NodeRun, type TempDir } from '@store/test-helpers';
 import { it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
@@ -34,3 +34,9 @@ export { collect } from '@store/test-helpers';
 
 /** A fresh temp directory, removed by `await using` (or `cleanup()`). */
 export const tempDir = (prefix = 'tfevents-test-'): Promise<TempDir> => sharedTempDir(prefix);
+
+/** The built `tfevents` command (tests run after `pnpm build`). */
+export const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
+
+/** Runs `tfevents ...args` in pipes (no terminal) to its end. */
+export const cli = (...args: string[]): Promise<NodeRun> => runNode(CLI, args);

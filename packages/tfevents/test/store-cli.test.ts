@@ -1,23 +1,9 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, TfEventsStore, listEventFiles, verifyFile } from '../src/index.js';
-import { FIXTURES, PACKAGE_ROOT, itWithFixtures, tempDir } from './helpers.js';
+import { cli, FIXTURES, itWithFixtures, tempDir } from './helpers.js';
 
-const run = promisify(execFile);
-const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('TfEventsStore', () => {
   it('stores scalar, histogram and profiling events and reads every file back', async () => {
