@@ -45,6 +45,18 @@ describe('the suite fails broken backends on the right cases', () => {
     expect(passed).toEqual(expect.arrayContaining(['SB-BYTES-03', 'SB-READ-01']));
   });
 
+  test('orphaned temp files of a killed writer: listed, recovered too eagerly, or never recovered — the orphan case fails each', async () => {
+    const listed = await outcomes('ListsTempFilesBackend', ['SB-CRASH-02']);
+    expect(listed.failed).toEqual(['SB-CRASH-02']);
+    expect(listed.reasons['SB-CRASH-02']).toMatch(/orphaned temp file '.*' is listed/);
+    const eager = await outcomes('EagerRecoveryBackend', ['SB-CRASH-02']);
+    expect(eager.failed).toEqual(['SB-CRASH-02']);
+    expect(eager.reasons['SB-CRASH-02']).toMatch(/removed '.*', a temp file only moments old/);
+    const none = await outcomes('NoRecoveryBackend', ['SB-CRASH-02']);
+    expect(none.failed).toEqual(['SB-CRASH-02']);
+    expect(none.reasons['SB-CRASH-02']).toMatch(/orphans still on disk/);
+  });
+
   test('does not validate keys on read: the path cases fail', async () => {
     const { failed, passed } = await outcomes('UncheckedPathBackend', ['SB-PATH', 'SB-BYTES-01', 'SB-ATOMIC-01', 'SB-CONC-01']);
     expect(failed).toEqual(expect.arrayContaining(['SB-PATH-02', 'SB-PATH-03', 'SB-PATH-04', 'SB-PATH-05']));

@@ -27,6 +27,7 @@ describe('store-conformance CLI', () => {
     expect(report.summary.failed).toBe(0);
     expect(report.summary.passed).toBeGreaterThan(20);
     expect(report.results.find((c) => c.id === 'SB-CRASH-01')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('crashSafe') });
+    expect(report.results.find((c) => c.id === 'SB-CRASH-02')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('tempRecovery') });
   });
 
   test('--backend fs --location runs inside the given directory and cleans up', () => {
@@ -99,7 +100,10 @@ describe('store-conformance CLI', () => {
 
   test('--list --json prints the cases as JSON; --name names the target in reports; --version', () => {
     const list = JSON.parse(cli(['--list', '--json', '--only', 'SB-CRASH']).stdout) as Array<{ id: string; requires: string[]; needsModule: boolean }>;
-    expect(list).toEqual([expect.objectContaining({ id: 'SB-CRASH-01', requires: ['crashSafe'], needsModule: true })]);
+    expect(list).toEqual([
+      expect.objectContaining({ id: 'SB-CRASH-01', requires: ['crashSafe'], needsModule: true }),
+      expect.objectContaining({ id: 'SB-CRASH-02', requires: ['tempRecovery'], needsModule: true }),
+    ]);
     const named = cli(['--module', BROKEN, '--name', 'my backend 1.2', '--only', 'SB-BYTES-01', '--json'], { BROKEN_BACKEND: 'AliasingBackend' });
     expect(JSON.parse(named.stdout)).toMatchObject({ target: 'my backend 1.2' });
     const unnamed = cli(['--module', BROKEN, '--only', 'SB-BYTES-01', '--json'], { BROKEN_BACKEND: 'AliasingBackend' });
@@ -119,8 +123,8 @@ describe('library use inside node:test', () => {
     const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', NODE_TEST_SUITE], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/# fail 0/);
-    // Skipped for a memory backend: its on-disk cases (mode, FIFO), persistence and the crash case.
-    expect(r.stdout).toMatch(/# skipped 4/);
+    // Skipped for a memory backend: its on-disk cases (mode, FIFO), persistence and the two crash cases.
+    expect(r.stdout).toMatch(/# skipped 5/);
     expect(r.stdout).toMatch(/ok \d+ - SB-PATH-03/);
   });
 });

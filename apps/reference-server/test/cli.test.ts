@@ -21,12 +21,14 @@ describe('store-server CLI', () => {
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/^Usage: store-server/);
     expect(help.out).toContain('--data DIR');
+    for (const flag of ['--s3-bucket NAME', '--s3-endpoint URL', '--s3-prefix PREFIX', 'STORE_S3_BUCKET', 'STORE_S3_ENDPOINT']) expect(help.out).toContain(flag);
     const version = await run(['--version']);
     expect([version.code, version.out.trim()]).toEqual([0, '0.1.0']);
   });
 
   it('usage errors exit 2 with one line and the usage', async () => {
-    for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--max-body', '0'], ['extra']]) {
+    const s3Usage = [['--s3-endpoint', 'http://127.0.0.1:1'], ['--s3-prefix', 'p'], ['--s3-bucket', 'b', '--s3-endpoint', 'not a url'], ['--s3-bucket', 'b', '--s3-endpoint', 'ftp://x']];
+    for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--max-body', '0'], ['extra'], ...s3Usage]) {
       const r = await run(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.split('\n')[0]).toMatch(/^store-server: /);

@@ -35,7 +35,7 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
 }
 
 describe('store-conformance --url against a running store-server', () => {
-  it('passes every case (rename skipped: not offered over HTTP; file-mode and special-file cases: no local files)', async () => {
+  it('passes every case (rename skipped: not offered over HTTP; file-mode and special-file cases: no local files; orphan recovery: server-side)', async () => {
     const { code, out, err } = await run(['--url', server.url, '--token', 'conformance-token', '--json']);
     const report = JSON.parse(out) as { summary: { passed: number; failed: number; skipped: number }; results: Array<{ id: string; status: string; reason?: string }> };
     const failed = report.results.filter((r) => r.status === 'failed');
@@ -43,7 +43,9 @@ describe('store-conformance --url against a running store-server', () => {
     expect(code).toBe(0);
     // Rename has no route; SB-MODE-01 and SB-SPECIAL-01 look at the files under the case's
     // location, which an HTTP client does not keep (the server's data directory does).
-    expect(report.results.filter((r) => r.status === 'skipped').map((r) => r.id)).toEqual(['SB-RENAME-01', 'SB-MODE-01', 'SB-SPECIAL-01']);
+    expect(report.results.filter((r) => r.status === 'skipped').map((r) => r.id)).toEqual(['SB-RENAME-01', 'SB-MODE-01', 'SB-SPECIAL-01', 'SB-CRASH-02']);
+    // Temp files live on the server, whose own recovery removes them: nothing for a client to claim.
+    expect(report.results.find((r) => r.id === 'SB-CRASH-02')?.reason).toMatch(/tempRecovery/);
     expect(report.results.find((r) => r.id === 'SB-CRASH-01')?.status).toBe('passed');
     expect(report.results.length).toBeGreaterThanOrEqual(39);
   });

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SummaryWriter } from '@store/tfevents';
 import { findChromium, launch, type Browser } from './console/browser.js';
 import { png } from './console/png.js';
+import { api, hasCount, hasText, poll, visible } from './console/wait.js';
 import { startServer, type Running } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -36,18 +37,6 @@ if (chromiumPath === undefined) {
 }
 const hasFixtures = existsSync(FIXTURES);
 if (!hasFixtures) console.warn(`console browser tests: ${FIXTURES} is missing; the fixture runs are left out (test-written runs are still used)`);
-
-async function api(base: string, method: string, target: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body instanceof Uint8Array || typeof body === 'string') init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const res = await fetch(base + target, init);
-  if (!res.ok && res.status !== 404) throw new Error(`${method} ${target}: ${res.status} ${await res.text()}`);
-  return res;
-}
 
 /** Copies the fixture runs the views need (event files only, no oracle .jsonl) into the temp logdir. */
 async function copyFixtures(logdir: string): Promise<void> {
@@ -73,25 +62,6 @@ async function shownCard(page: Page, tag: string): Promise<Locator> {
   const c = card(page, tag);
   await c.scrollIntoViewIfNeeded();
   return c;
-}
-
-/** Waits until the first match's text equals (or matches) `want`. */
-/** expect.poll with room for a loaded machine (vitest's default is one second). */
-function poll<T>(fn: () => Promise<T> | T, options: { timeout?: number; interval?: number } = {}) {
-  return expect.poll(fn, { timeout: 30_000, interval: 100, ...options });
-}
-
-function hasText(l: Locator, want: string | RegExp, timeout = 30_000): Promise<void> {
-  const read = () => l.first().textContent({ timeout: 1000 }).catch(() => null);
-  return want instanceof RegExp ? poll(read, { timeout }).toMatch(want) : poll(read, { timeout }).toBe(want);
-}
-
-function visible(l: Locator, timeout = 30_000): Promise<void> {
-  return l.first().waitFor({ state: 'visible', timeout });
-}
-
-function hasCount(l: Locator, n: number): Promise<void> {
-  return poll(() => l.count()).toBe(n);
 }
 
 async function shot(page: Page, name: string): Promise<void> {

@@ -29,6 +29,12 @@ export interface StorageBackend {
   readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Capability `rename`: atomically moves a file, replacing the destination. */
   rename?(from: string, to: string): Promise<void>;
+  /**
+   * Capability `tempRecovery`: removes the temp files that writers killed mid-write left
+   * behind, if they are older than `maxAgeMs` (default: the backend's own threshold); younger
+   * ones may belong to a write still running and are kept. Resolves to how many it removed.
+   */
+  recover?(options?: { maxAgeMs?: number }): Promise<number>;
   /** Releases handles or connections. Calls after `close()` fail with `ECLOSED`. */
   close?(): Promise<void>;
 }
@@ -65,6 +71,13 @@ export interface BackendCapabilities {
    * type so that manifests written before it existed still compile.
    */
   crashSafe?: boolean;
+  /**
+   * Writes are staged in temp files in the storage itself, and the temp files a writer
+   * killed mid-write leaves there (orphans) are never listed and are removed by `recover()`
+   * once older than its age threshold. Optional (default false): a backend without temp
+   * files of its own, or whose recovery runs elsewhere (a server), does not declare it.
+   */
+  tempRecovery?: boolean;
 }
 
 export const NO_CAPABILITIES: Readonly<Required<BackendCapabilities>> = Object.freeze({
@@ -74,6 +87,7 @@ export const NO_CAPABILITIES: Readonly<Required<BackendCapabilities>> = Object.f
   rename: false,
   persistent: false,
   crashSafe: false,
+  tempRecovery: false,
 });
 
 /**

@@ -64,6 +64,7 @@ const CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   rename: true,
   persistent: true,
   crashSafe: true,
+  tempRecovery: true,
 });
 
 /**

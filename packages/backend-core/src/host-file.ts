@@ -51,17 +51,26 @@ export function isInside(root: string, real: string): boolean {
   return real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
+/** What `/proc/self/fd` appends to the path of a file that was unlinked (or renamed over) since. */
+const DELETED = ' (deleted)';
+
 /**
- * Checks, after opening, that `fd` is the file at `expected` inside `root`: by its
+ * Checks, after opening, that `fd` is a file inside `root` (opened as `expected`): by its
  * `/proc/self/fd` link where there is one, else by comparing device and inode with what
  * `expected` resolves to now. Returns the host path the descriptor really has (for clean-up)
- * when it is somewhere else, or undefined when it is where it should be.
+ * when it is outside the root, or undefined when it is inside.
+ *
+ * The link tells where the file is now, not where it was opened: another process may rename
+ * it (inside the root) or replace or delete it between our open and this check. Any of
+ * those leaves a file we opened legitimately, so what counts is only whether the file is
+ * inside the root — which is all a directory swapped for a symlink could change.
  */
 export function misplacedDescriptor(fd: number, root: string, expected: string): string | undefined {
   const actual = pathOfDescriptor(fd);
-  // A file replaced (renamed over) or deleted after we opened it reads as "<path> (deleted)":
-  // still the file we opened at `expected`, which is what matters here.
-  if (actual !== undefined) return (actual === expected || actual === `${expected} (deleted)`) && isInside(root, expected) ? undefined : actual;
+  if (actual !== undefined) {
+    const now = actual.endsWith(DELETED) ? actual.slice(0, -DELETED.length) : actual;
+    return isInside(root, expected) && isInside(root, now) ? undefined : actual;
+  }
   try {
     const opened = fstatSync(fd);
     const real = realpathSync.native(expected);

@@ -10,4 +10,9 @@ test('persistent and crashSafe are separate claims; an undeclared crashSafe take
   expect(capabilitiesOf(withSupports(undefined)).crashSafe).toBe(false);
   expect(capabilitiesOf(new FilesystemBackend('/nonexistent-never-opened'))).toMatchObject({ persistent: true, crashSafe: true });
   expect(capabilitiesOf(new MemoryBackend())).toMatchObject({ persistent: false, crashSafe: false });
+  // tempRecovery is claimed only by a backend with temp files of its own and a recover() method.
+  expect(capabilitiesOf(new FilesystemBackend('/nonexistent-never-opened')).tempRecovery).toBe(true);
+  expect(typeof new FilesystemBackend('/nonexistent-never-opened').recover).toBe('function');
+  expect(capabilitiesOf(new MemoryBackend()).tempRecovery).toBe(false);
+  expect(capabilitiesOf(withSupports({ persistent: true })).tempRecovery).toBe(false);
 });

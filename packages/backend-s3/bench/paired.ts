@@ -12,6 +12,8 @@ export interface PairedCase {
   title: string;
   bare: () => Promise<unknown>;
   ours: Record<string, () => Promise<unknown>>;
+  /** Untimed work before each call of the named `ours` case (e.g. another client changing the object). */
+  before?: Record<string, () => Promise<unknown>>;
   pairs: number;
 }
 
@@ -33,6 +35,7 @@ export async function runPaired(suite: string, cases: PairedCase[]): Promise<Pai
       for (let i = 0; i < c.pairs; i++) {
         const steps: Array<[() => Promise<unknown>, number[]]> = i % 2 === 0 ? [[c.bare, bare], [ours, mine]] : [[ours, mine], [c.bare, bare]];
         for (const [fn, into] of steps) {
+          if (fn === ours) await c.before?.[name]?.();
           const start = performance.now();
           await fn();
           into.push(performance.now() - start);

@@ -52,6 +52,14 @@ const getBare = async (key: string): Promise<Uint8Array> => {
   return r.Body!.transformToByteArray();
 };
 
+/** One body per size, so every group and side writes the same bytes (and the same ETag) to a key. */
+const bodies = new Map<number, Uint8Array>();
+function bodyOf(size: number): Uint8Array {
+  let body = bodies.get(size);
+  if (body === undefined) bodies.set(size, (body = randomBytes(size)));
+  return body;
+}
+
 /** Puts KEYS objects of a size for both sides to GET, once per label. */
 const filled = new Map<string, Promise<void>>();
 function fillKeys(label: string, body: Uint8Array): Promise<void> {
@@ -66,7 +74,7 @@ function fillKeys(label: string, body: Uint8Array): Promise<void> {
 }
 
 function putAndGet(label: string, size: number): BenchGroup[] {
-  const body = randomBytes(size);
+  const body = bodyOf(size);
   let i = 0;
   const next = (): string => `${label}/k${i++ % KEYS}`;
   const fill = (): Promise<void> => fillKeys(label, body);
@@ -133,7 +141,7 @@ const listBackend = async (): Promise<number> => {
 function pairedCases(): PairedCase[] {
   const cases: PairedCase[] = [];
   for (const [label, size, pairs] of [['1KiB', 1024, quick ? 10 : 150], ['4MiB', 4 * 1024 * 1024, quick ? 3 : 30]] as const) {
-    const body = randomBytes(size);
+    const body = bodyOf(size);
     let i = 0;
     const next = (): string => `${label}/k${i++ % KEYS}`;
     cases.push({
@@ -141,6 +149,25 @@ function pairedCases(): PairedCase[] {
       pairs,
       bare: () => putBare(`backend/${next()}`, body),
       ours: { 'S3Backend.writeFile': () => checked.writeFile(next(), body), 'directoryChecks: false': () => unchecked.writeFile(next(), body) },
+    });
+    // Another client rewrote the object (other bytes) just before: the ETag offered is stale,
+    // the store refuses it (412), and the write takes the checked path.
+    const other = randomBytes(size);
+    let stale = 0;
+    cases.push({
+      title: `PUT ${label} stale ETag`,
+      pairs: Math.max(3, Math.round(pairs / 3)),
+      bare: () => putBare(`backend/${label}/k${stale % KEYS}`, body),
+      before: { 'S3Backend.writeFile': () => putBare(`backend/${label}/k${++stale % KEYS}`, other) },
+      ours: { 'S3Backend.writeFile': () => checked.writeFile(`${label}/k${stale % KEYS}`, body) },
+    });
+    // A key nobody wrote before: no ETag to offer, so the default pays the checks.
+    let fresh = 0;
+    cases.push({
+      title: `PUT ${label} new key`,
+      pairs,
+      bare: () => putBare(`backend/${label}-new/f${fresh++}`, body),
+      ours: { 'S3Backend.writeFile': () => checked.writeFile(`${label}-new/f${fresh++}`, body), 'directoryChecks: false': () => unchecked.writeFile(`${label}-new/f${fresh++}`, body) },
     });
     cases.push({ title: `GET ${label}`, pairs, bare: () => getBare(`backend/${next()}`), ours: { 'S3Backend.readFile': () => checked.readFile(next()) } });
   }
@@ -164,9 +191,11 @@ try {
     },
   ]);
   // Objects for the paired GETs and listings, in case BENCH_ONLY skipped the groups that make them.
-  await fillKeys('1KiB', randomBytes(1024));
-  await fillKeys('4MiB', randomBytes(4 * 1024 * 1024));
+  await fillKeys('1KiB', bodyOf(1024));
+  await fillKeys('4MiB', bodyOf(4 * 1024 * 1024));
   await fillListing();
+  // The replace cases measure a file this instance knows (its ETag from the store).
+  for (const label of ['1KiB', '4MiB']) for (let k = 0; k < KEYS; k++) await checked.stat(`${label}/k${k}`);
   await runPaired('backend-s3', pairedCases());
 } finally {
   for (;;) {

@@ -19,8 +19,10 @@ import {
   type StorageBackend,
 } from '@store/backend-core';
 import { readBody } from './body.js';
+import { EtagHints } from './etag-hints.js';
 import { KeyQueue } from './key-queue.js';
-import { KeyMapper, decodeListedKey, isValidRelativePath, type ParsedKey } from './keys.js';
+import { KeyMapper, type ParsedKey } from './keys.js';
+import { listNames } from './list-names.js';
 import { fromS3Error, httpStatusOf, isMissingKey, s3ErrorName } from './s3-errors.js';
 
 const MiB = 1024 * 1024;
@@ -62,6 +64,12 @@ export interface S3BackendOptions {
   listPageSize?: number;
   /** Default true: the store honours `If-None-Match: *` and `If-Match` on PUT (AWS S3 since 2024, Ceph RGW, MinIO). */
   conditionalWrites?: boolean;
+  /**
+   * How many object keys' last seen ETags the backend remembers (default 10,000; 0: none).
+   * With `directoryChecks` and `conditionalWrites` on, replacing a file whose ETag is known
+   * is one PUT with `If-Match` instead of the checks and a PUT (see README, Directories).
+   */
+  etagHints?: number;
 }
 
 /** The capability manifest of S3Backend: the core flags plus `conditionalWrite`. */
@@ -100,6 +108,8 @@ export class S3Backend implements StorageBackend {
   readonly #directoryChecks: boolean;
   readonly #readAttempts: number;
   readonly #listPageSize: number | undefined;
+  /** Last seen ETag per key, offered as `If-Match` to skip the directory checks (undefined: off). */
+  readonly #hints: EtagHints | undefined;
   #closed = false;
 
   constructor(options: S3BackendOptions) {
@@ -145,6 +155,9 @@ export class S3Backend implements StorageBackend {
       persistent: true,
       conditionalWrite: options.conditionalWrites ?? true,
     });
+    const hints = options.etagHints === 0 ? 0 : positive(options.etagHints ?? 10_000, 'etagHints');
+    // Hints only replace the directory checks, and only a store that honours If-Match can vouch for them.
+    this.#hints = hints > 0 && this.#directoryChecks && this.supports.conditionalWrite ? new EtagHints(hints) : undefined;
   }
 
   async writeFile(path: string, data: Uint8Array): Promise<void> {
@@ -199,42 +212,7 @@ export class S3Backend implements StorageBackend {
     const dir = this.#directory(path);
     const base = this.#keys.childPrefix(dir);
     const recursive = options?.recursive === true;
-    const names: string[] = [];
-    let anything = false;
-    let token: string | undefined;
-    const tokens = new Set<string>();
-    do {
-      const page = await this.#client
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: base,
-            ...(recursive ? {} : { Delimiter: '/' }),
-            // Keys may hold characters XML 1.0 cannot carry (e.g. CR); the SDK leaves them encoded.
-            EncodingType: 'url',
-            ...(this.#listPageSize === undefined ? {} : { MaxKeys: this.#listPageSize }),
-            ...(token === undefined ? {} : { ContinuationToken: token }),
-          }),
-        )
-        .catch((error: unknown) => {
-          throw fromS3Error(error, path, 'listFiles', this.bucket);
-        });
-      const encoded = page.EncodingType === 'url';
-      for (const object of page.Contents ?? []) {
-        anything = true;
-        const key = encoded ? decodeListedKey(object.Key ?? '') : (object.Key ?? '');
-        const name = this.#keys.relative(key, base);
-        // Leaves out the directory's own marker, markers below it, and foreign keys our
-        // paths cannot name (`a//b`, `x/../y`): they could be neither read nor deleted.
-        if (name !== undefined && (recursive ? isValidRelativePath(name) : !name.includes('/') && isValidRelativePath(name))) names.push(name);
-      }
-      if ((page.CommonPrefixes?.length ?? 0) > 0) anything = true;
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-      if (page.IsTruncated === true && (token === undefined || tokens.has(token))) {
-        throw new StorageError('EIO', 'listFiles failed: the store returned a truncated page without a new continuation token', { path });
-      }
-      if (token !== undefined) tokens.add(token);
-    } while (token !== undefined);
+    const { names, anything } = await listNames({ client: this.#client, bucket: this.bucket, keys: this.#keys, base, recursive, pageSize: this.#listPageSize, path });
     if (!anything && dir.segments.length > 0 && (await this.#objectExists(dir.key, path))) {
       throw new StorageError('ENOTDIR', 'not a directory', { path });
     }
@@ -272,6 +250,7 @@ export class S3Backend implements StorageBackend {
     const k = this.#file(path);
     await this.#queue.run(k.key, async () => {
       if (this.#directoryChecks && (await this.#isDirectory(k.key, path))) throw new StorageError('EISDIR', 'is a directory', { path });
+      this.#hints?.forget(k.key);
       // DeleteObject answers 204 whether or not the key existed: idempotent by itself.
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: k.key })).catch((error: unknown) => {
         throw fromS3Error(error, path, 'deleteFile', this.bucket);
@@ -284,6 +263,7 @@ export class S3Backend implements StorageBackend {
     if (dir.segments.length === 0) return { size: 0, mtimeMs: 0, isDirectory: true };
     try {
       const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: dir.key }));
+      this.#hints?.set(dir.key, bareEtag(head.ETag));
       return { size: head.ContentLength ?? 0, mtimeMs: head.LastModified?.getTime() ?? 0, isDirectory: false, etag: bareEtag(head.ETag) };
     } catch (error) {
       if (!isMissingKey(error)) throw fromS3Error(error, path, 'stat', this.bucket);
@@ -328,10 +308,50 @@ export class S3Backend implements StorageBackend {
     return this.#queue.busy(k.key) ? new Uint8Array(data) : data;
   }
 
-  /** One PUT or one multipart upload; the hierarchy checks first. Returns the ETag when the store gives one. */
+  /**
+   * One PUT or one multipart upload; the hierarchy checks first, unless the store itself
+   * vouches that the key holds a file: a PUT with `If-Match` on a known ETag (or the
+   * caller's `ifMatch`) applies only to an existing object. Returns the ETag when the store gives one.
+   */
   async #put(k: ParsedKey, data: Uint8Array, condition: WriteCondition | undefined): Promise<string | undefined> {
-    if (this.#directoryChecks) await this.#checkWritable(k);
+    const hint = condition === undefined && data.byteLength < this.#multipartThreshold ? this.#hints?.get(k.key) : undefined;
+    if (hint !== undefined) {
+      const landed = await this.#hintedPut(k, data, hint);
+      if (landed !== STALE) return landed;
+    }
+    // A successful If-Match PUT proves a file was there; a failed one writes nothing.
+    if (this.#directoryChecks && (condition === undefined || !('ifMatch' in condition))) await this.#checkWritable(k);
     const writeId = condition === undefined ? undefined : randomUUID();
+    this.#hints?.forget(k.key);
+    const etag = await this.#store(k, data, condition, writeId);
+    this.#hints?.set(k.key, etag);
+    return etag;
+  }
+
+  /**
+   * `writeFile` of a key whose ETag we saw: one PUT with `If-Match` on it. STALE when the
+   * store refused the condition (412, 409, the object is gone) or failed with a 5xx (Ceph
+   * RGW answers some losers of racing conditional PUTs with 500): the caller then takes
+   * the checked path, which also repeats a PUT that landed but whose answer was lost.
+   */
+  async #hintedPut(k: ParsedKey, data: Uint8Array, hint: string): Promise<string | undefined | typeof STALE> {
+    this.#hints!.forget(k.key);
+    try {
+      const result = await this.#client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: k.key, Body: data, ContentLength: data.byteLength, IfMatch: hint }),
+      );
+      const etag = bareEtag(result.ETag);
+      this.#hints!.set(k.key, etag);
+      return etag;
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 412 || status === 409 || isMissingKey(error) || (status !== undefined && status >= 500)) return STALE;
+      throw fromS3Error(error, k.path, 'writeFile', this.bucket);
+    }
+  }
+
+  /** The PUT (or multipart upload) itself, with the caller's condition. */
+  async #store(k: ParsedKey, data: Uint8Array, condition: WriteCondition | undefined, writeId: string | undefined): Promise<string | undefined> {
     try {
       if (condition === undefined && data.byteLength >= this.#multipartThreshold) {
         // A failed upload is aborted (leavePartsOnError: false): its parts never become an object.
@@ -429,10 +449,14 @@ export class S3Backend implements StorageBackend {
           etag = undefined;
           continue;
         }
-        if (isMissingKey(error)) throw await this.#missing(k, error);
+        if (isMissingKey(error)) {
+          this.#hints?.forget(k.key);
+          throw await this.#missing(k, error);
+        }
         throw fromS3Error(error, k.path, range === undefined ? 'readFile' : 'readRange', this.bucket);
       }
       etag = bareEtag(response.ETag);
+      this.#hints?.set(k.key, etag);
       try {
         const data = await readBody(response.Body, response.ContentLength, k.path);
         if (range !== undefined && response.ContentRange === undefined) {
@@ -470,6 +494,9 @@ export class S3Backend implements StorageBackend {
     return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
   }
 }
+
+/** `#hintedPut`'s answer when the hint did not hold and the checked path must run. */
+const STALE = Symbol('stale ETag hint');
 
 /** ETags travel without their quotes: Ceph RGW 16 compares `If-Match` to the bare value. */
 function bareEtag(etag: string | undefined): string | undefined {

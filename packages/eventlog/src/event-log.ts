@@ -10,6 +10,7 @@ import {
   capabilitiesOf,
   crc32c,
   fromNodeError,
+  isStorageError,
   type StorageBackend,
 } from '@store/backend-core';
 import { Appender } from './appender.js';
@@ -246,16 +247,37 @@ export class EventLog implements AsyncDisposable {
   }
 
   async #load(repair: boolean, metaTrust: MetaTrust): Promise<void> {
-    const names = listDir(this.directory, this.readOnly);
-    if (this.readOnly && names.every((n) => parseSegmentFileName(n) === undefined) && this.#meta.segments.length === 0) {
-      throw new StorageError('ENOENT', 'no event log here', { path: this.directory });
+    let names = listDir(this.directory, this.readOnly);
+    let loaded: ReturnType<typeof loadSegments>;
+    for (let attempt = 1; ; attempt++) {
+      if (this.readOnly && names.every((n) => parseSegmentFileName(n) === undefined) && this.#meta.segments.length === 0) {
+        throw new StorageError('ENOENT', 'no event log here', { path: this.directory });
+      }
+      const seen = snapshotKey(this.#meta, names);
+      try {
+        loaded = loadSegments(this.directory, this.#meta, names, {
+          interval: this.#interval,
+          writer: !this.readOnly,
+          tolerateDamage: repair && !this.readOnly,
+          metaTrust,
+        });
+        break;
+      } catch (error) {
+        // A reader holds no lock: it read meta.json, listed the directory and opened the
+        // segments at three moments, and a writer's deleteRange or archive() in between
+        // (meta.json first, then the files) makes a listed segment vanish or a recorded one
+        // look lost. Damage is what a fresh look still shows: the same meta.json and files.
+        if (!this.readOnly || attempt >= READ_ONLY_LOAD_ATTEMPTS || !isStorageError(error) || (error.code !== 'ENOENT' && error.code !== 'ECORRUPT')) throw error;
+        const read = await readMeta(this.#fsb);
+        const again = listDir(this.directory, true);
+        const meta = read?.meta ?? emptyMeta();
+        if (snapshotKey(meta, again) === seen) throw error;
+        this.#meta = meta;
+        metaTrust = read?.trust ?? 'verified';
+        names = again;
+      }
     }
-    const { segments, report } = loadSegments(this.directory, this.#meta, names, {
-      interval: this.#interval,
-      writer: !this.readOnly,
-      tolerateDamage: repair && !this.readOnly,
-      metaTrust,
-    });
+    const { segments, report } = loaded;
     this.#segments = segments;
     this.#recovery = report;
     const last = segments[segments.length - 1];
@@ -1167,6 +1189,17 @@ function scanBytes(bytes: Uint8Array, seg: Segment, interval: number): { end: nu
 
 function notFound(id: number): StorageError {
   return new StorageError('ENOENT', `no event with id ${id}`, { field: 'id', offset: id });
+}
+
+/**
+ * How often a read-only open looks again when meta.json and the files disagree; each look
+ * that differs from the one before means a writer changed them meanwhile.
+ */
+const READ_ONLY_LOAD_ATTEMPTS = 8;
+
+/** What a read-only open based its picture on: meta.json and the directory listing. */
+function snapshotKey(meta: Meta, names: string[]): string {
+  return JSON.stringify([meta, [...names].sort()]);
 }
 
 function listDir(dir: string, missingOk: boolean): string[] {

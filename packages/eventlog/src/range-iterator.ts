@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StorageError } from '@store/backend-core';
+import { StorageError, isStorageError } from '@store/backend-core';
 import { recordCrc, viewOf } from './checksum.js';
 import { verifiedPrefix } from './wasm-crc.js';
 import { MAX_RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, readU32 } from './format.js';
@@ -330,7 +330,13 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
     const want = length - keep;
     const position = this.#pos + keep;
     if (seg.local) {
-      const n = this.#port.readLocal(seg, chunk, keep, want, position);
+      let n: number;
+      try {
+        n = this.#port.readLocal(seg, chunk, keep, want, position);
+      } catch (error) {
+        if (!this.#port.readOnly() || !isStorageError(error, 'ENOENT')) throw error;
+        return this.#segmentTakenAway(seg, error);
+      }
       if (n < want) throw new StorageError('ECORRUPT', `segment is shorter than expected (${position + n} < ${seg.size})`, { path: seg.fileName, offset: position + n });
       this.#install(chunk, keep + n);
       this.#readsHere++;
@@ -347,6 +353,24 @@ export class RangeIterator implements AsyncIterableIterator<LogEvent> {
         if (!this.#returned) throw error;
       },
     );
+  }
+
+  /**
+   * A reader's segment file vanished before it was opened: a writer's deleteRange or
+   * archive() took it away after this reader last looked (they update meta.json first,
+   * then remove the file). Look again: an archived segment is read from the archive, a
+   * deleted one is passed (its events are gone for every reader, as for a fresh one).
+   * A file gone without meta.json saying why stays an error.
+   */
+  #segmentTakenAway(seg: Segment, error: StorageError): undefined {
+    this.#port.catchUp();
+    if (!seg.local) return undefined; // archived: the next pull reads it from there
+    const segs = this.#port.segments();
+    if (segs.includes(seg)) throw error;
+    const next = segs.find((s) => s.number > seg.number);
+    if (next === undefined) throw error;
+    this.#enter(next);
+    return undefined;
   }
 
   /**

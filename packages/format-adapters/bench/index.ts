@@ -3,6 +3,7 @@ import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import YAML from 'yamljs';
 import { json, xml, yaml, type Value } from '../src/index.js';
+import { countKeyColons, countKeyTokens } from '../src/json-keys.js';
 
 /**
  * serialize + deserialize of a ~1 KiB object (a typical page record), per format, beside
@@ -34,6 +35,12 @@ function record(i: number): Value {
 }
 
 const value = record(1);
+/** The same record with a `:` in two values (a time of day, a URL), the usual case for real data. */
+const withColons = record(1) as Record<string, Value>;
+withColons.visits = [
+  { date: '2024-01-05T12:30:45Z', vet: 'Dr. Who', cost: 120.5, notes: 'annual check-up, all fine' },
+  { date: '2024-06-12', vet: 'Dr. Watson', cost: 80, notes: 'see https://vet.example.com/tom' },
+];
 const bytes = Buffer.byteLength(JSON.stringify(value));
 const batch = quick ? 10 : 200;
 
@@ -67,10 +74,64 @@ function cases(kind: 'both' | 'serialize' | 'deserialize'): BenchCase[] {
   });
 }
 
+/** Reads of the JSON text of the record with colons in values, by JSON.parse and our adapter. */
+function colonCases(): BenchCase[] {
+  const text = JSON.stringify(withColons, null, 2);
+  const read = (name: string, de: (t: string) => unknown): BenchCase => ({
+    name,
+    run: () => {
+      for (let i = 0; i < batch; i++) de(text);
+      return batch;
+    },
+  });
+  return [read('JSON.parse', (t) => JSON.parse(t)), read('@store json', (t) => json.deserialize(t))];
+}
+
+/** The first test of the previous check: every colon of the text. */
+function countColons(text: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf(':'); i !== -1 && n <= limit; i = text.indexOf(':', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The duplicate-key check alone, after JSON.parse of the same text: as it decided before
+ * (all colons; more than keys, so scan the text's string literals for key tokens) and now
+ * (colons that may end a key token; no more than keys, done), side by side.
+ */
+function checkCases(): BenchCase[] {
+  const text = JSON.stringify(withColons, null, 2);
+  let keys = 0;
+  const countKeys = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null) return;
+    if (!Array.isArray(v)) keys += Object.keys(v).length;
+    for (const item of Object.values(v)) countKeys(item);
+  };
+  countKeys(JSON.parse(text));
+  if (countColons(text, keys) <= keys || countKeyColons(text, keys) !== keys || countKeyTokens(text) !== keys) throw new Error('bench text: not the case measured here');
+  const run = (name: string, check: () => boolean): BenchCase => ({
+    name,
+    run: () => {
+      for (let i = 0; i < batch; i++) {
+        JSON.parse(text);
+        if (check()) throw new Error('duplicate reported');
+      }
+      return batch;
+    },
+  });
+  return [
+    run('JSON.parse', () => false),
+    run('+ all colons, then key tokens (before)', () => countColons(text, keys) > keys && countKeyTokens(text) !== keys),
+    run('+ colons that may end a key (now)', () => countKeyColons(text, keys) > keys && countKeyTokens(text) !== keys),
+  ];
+}
+
 const groups: BenchGroup[] = [
   { title: `serialize + deserialize, ${bytes}-byte object (JSON size)`, unit: 'round trips', baseline: 'JSON.stringify/parse', cases: cases('both') },
   { title: 'serialize only', unit: 'documents', baseline: 'JSON.stringify/parse', cases: cases('serialize') },
   { title: 'deserialize only', unit: 'documents', baseline: 'JSON.stringify/parse', cases: cases('deserialize') },
+  { title: 'JSON deserialize, colons in two values', unit: 'documents', baseline: 'JSON.parse', cases: colonCases() },
+  { title: 'JSON duplicate-key check, colons in two values', unit: 'documents', baseline: 'JSON.parse', cases: checkCases() },
 ];
 
 console.log(`document sizes: ${pairs.map(([name, ser]) => `${name} ${Buffer.byteLength(ser(value))} B`).join(', ')}`);

@@ -1,23 +1,36 @@
 /**
  * JSON.parse keeps the last of two equal keys (`{"a":1,"a":2}` → `{"a":2}`, also for
  * `"a"` and `"\u0061"`), silently dropping data. RFC 8259 leaves duplicates undefined, so
- * the adapter refuses them. Cheap check first: count key tokens in the (already parsed,
- * hence valid) text and compare with the keys the parsed value has; only on a mismatch
- * scan again to say which key, and where.
+ * the adapter refuses them. Cheap check first: count the colons that may end a key token in
+ * the (already parsed, hence valid) text and compare with the keys the parsed value has;
+ * only when there are more, count the key tokens exactly, and on a mismatch scan again to
+ * say which key, and where.
  */
-
-/** Colons anywhere in `text`, counting no further than `limit + 1` (indexOf is vectorised). */
-export function countColons(text: string, limit: number): number {
-  let n = 0;
-  for (let i = text.indexOf(':'); i !== -1 && n <= limit; i = text.indexOf(':', i + 1)) n++;
-  return n;
-}
 
 /** True when the `"` at `at` is escaped: preceded by an odd number of backslashes. */
 function escapedQuote(text: string, at: number): boolean {
   let slashes = 0;
   while (at - 1 - slashes >= 0 && text.charCodeAt(at - 1 - slashes) === 0x5c) slashes++;
   return slashes % 2 === 1;
+}
+
+/**
+ * Colons of valid JSON `text` that may end a key token, counting no further than
+ * `limit + 1`: those whose previous non-blank character is a `"` that is not escaped. Every
+ * key token's own `:` is one of them, so this is at least the number of key tokens; a colon
+ * inside a string is one only right after the string's opening quote (`": …"`), which is
+ * rare — times, URLs and the like (`"12:30"`, `"https://…"`) are not. indexOf jumps from colon
+ * to colon (it is vectorised), and each costs a character or two of look-back.
+ */
+export function countKeyColons(text: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf(':'); i !== -1 && n <= limit; i = text.indexOf(':', i + 1)) {
+    let j = i - 1;
+    let c = text.charCodeAt(j);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(--j);
+    if (c === 0x22 && !escapedQuote(text, j)) n++;
+  }
+  return n;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FormatAdapter } from './adapter.js';
 import { checkValue } from './check.js';
 import { corrupt, FormatError, lineColumnAt } from './errors.js';
-import { countColons, countKeyTokens, locateDuplicateKey } from './json-keys.js';
+import { countKeyColons, countKeyTokens, locateDuplicateKey } from './json-keys.js';
 import { locateJsonError } from './json-locate.js';
 import { checkInput, checkOutput, resolveLimits, type Limits, type ResolvedLimits } from './limits.js';
 import { formatPath, type PathSegment } from './path.js';
@@ -44,9 +44,10 @@ export class JsonAdapter implements FormatAdapter {
     }
     keysSeen = 0;
     const result = decode(parsed, [], this.#limits.maxDepth);
-    // Every key token has its own ':' outside strings, so when the text has no more colons
-    // than the value has keys, no key can have been dropped; only otherwise scan the strings.
-    if (keysSeen !== 0 && countColons(text, keysSeen) > keysSeen && keysSeen !== countKeyTokens(text)) {
+    // Key tokens ≤ colons that may end one (countKeyColons), and keys ≤ key tokens: when the
+    // text has no more such colons than the value has keys, no key can have been dropped.
+    // Only otherwise (a string that starts with ':', or a real duplicate) count key tokens.
+    if (keysSeen !== 0 && countKeyColons(text, keysSeen) > keysSeen && keysSeen !== countKeyTokens(text)) {
       const dup = locateDuplicateKey(text);
       if (dup !== undefined) {
         throw corrupt('JSON', `duplicate key ${JSON.stringify(dup.key)} (JSON.parse would keep only the last)`, { offset: dup.offset, ...lineColumnAt(text, dup.offset) });

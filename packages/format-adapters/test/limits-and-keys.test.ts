@@ -51,8 +51,39 @@ describe('keys are unique as the strings they become', () => {
     ['{"a":1,\n"\\u0061":2}', 2],
     ['{"x":{"k":1,\n "k":2}}', 2],
     ['[{"$date":"2024-05-01T12:00:00.000Z","$date":"2024-05-01T12:00:00.000Z"}]', 1],
+    // Colons inside values or keys: the check counts those too, and must still see the extra key.
+    ['{"t":"12:30:45","u":"https://x.example/a:b",\n"a":1,"a":2}', 2],
+    ['{"a:b":1,\n"a:b":2}', 2],
+    ['{"a":"x:y",\n"a":"x:y"}', 2],
+    // Strings that start with ':' look like the end of a key to the first count: the exact count decides.
+    ['{"x":":a","y":" :b",\n"a":1,"a":2}', 2],
+    // An escaped colon is a colon of the parsed string but not of the text: it must not hide one.
+    ['{"x":"\\u003a","a":1,\n"a":2}', 2],
+    ['{"x":"\\u003A\\u003a","a":{"k":"1:2"},\n"a":2}', 2],
   ])('JSON %j is ECORRUPT at the duplicate, not merged', (text, line) => {
     expect(failure(() => json.deserialize(text))).toMatchObject({ code: 'ECORRUPT', line });
+  });
+
+  test('JSON: colons in keys and values, literal or escaped, with no duplicate, read', () => {
+    expect(json.deserialize('{"t":"12:30:45","a:b":{"c":"::"},"e":"\\u003a:","f":":x","g":"\\":"}')).toEqual({ t: '12:30:45', 'a:b': { c: '::' }, e: '::', f: ':x', g: '":' });
+    expect(json.deserialize(json.serialize({ when: new Date(0), s: 'a:b' }))).toEqual({ when: new Date(0), s: 'a:b' });
+  });
+
+  test('property: a key repeated anywhere in an object with colons in its strings is ECORRUPT', () => {
+    const str = fc.string({ unit: fc.constantFrom('a', ':', 'b', '"', '\\', 'é') });
+    // escape: every string value starts with an escaped colon (\u003a), which the fast count must not be fooled by.
+    const lit = (v: unknown, escape: boolean): string => (typeof v === 'string' && escape ? `"\\u003a${JSON.stringify(v).slice(1)}` : JSON.stringify(v));
+    fc.assert(
+      fc.property(fc.dictionary(str, fc.oneof(str, fc.integer(), fc.dictionary(str, str, { maxKeys: 3 })), { minKeys: 1, maxKeys: 6 }), fc.nat(), fc.boolean(), (obj, pick, escape) => {
+        const entries = Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}:${lit(v, escape)}`);
+        expect(json.deserialize(`{${entries.join(',')}}`)).toBeDefined();
+        const keys = Object.keys(obj);
+        const dup = `${JSON.stringify(keys[pick % keys.length])}:${lit('x:y', escape)}`;
+        const at = pick % (entries.length + 1);
+        expect(failure(() => json.deserialize(`{${[...entries.slice(0, at), dup, ...entries.slice(at)].join(',')}}`)).code).toBe('ECORRUPT');
+      }),
+      { numRuns: 2000, seed: 20261129 },
+    );
   });
 
   test('JSON: equal keys in different objects, and key-like strings, are fine', () => {

@@ -97,18 +97,23 @@ function pagesReads(): BenchCase {
   };
 }
 
-/** `workers` processes, each committing on its own object, driven by messages. */
-function multiProcess(engine: string, workers: number): BenchCase {
+const conflictNotes = new Map<string, string>();
+
+/**
+ * `workers` processes committing to one store (one database for SQLite), driven by
+ * messages: each on its own object (disjoint), or all on object 0 (contended).
+ */
+function multiProcess(engine: string, workers: number, contended: boolean): BenchCase {
   const children: ChildProcess[] = [];
-  const where = path.join(root, `multi-${engine.replace(':', '-')}-${workers}`);
-  const perRun = quick ? 5 : 20;
+  const where = path.join(root, `multi-${engine.replace(':', '-')}-${workers}-${contended ? 'contended' : 'disjoint'}`);
+  const perRun = quick ? 5 : 10;
   const ask = (child: ChildProcess, msg: object): Promise<void> =>
     new Promise((resolve) => {
       child.once('message', () => resolve());
       child.send(msg);
     });
   return {
-    name: `${engine} × ${workers} processes`,
+    name: caseName(engine, workers),
     setup: async () => {
       if (engine === 'sqlite') {
         const s = openSqlite(`${where}.db`);
@@ -120,7 +125,8 @@ function multiProcess(engine: string, workers: number): BenchCase {
         await p.close();
       }
       for (let i = 0; i < workers; i++) {
-        const child = fork(path.join(here, 'commit-worker.mjs'), [engine, engine === 'sqlite' ? `${where}.db` : where, String(i)], { stdio: 'inherit' });
+        const args = [engine, engine === 'sqlite' ? `${where}.db` : where, String(i), contended ? 'contended' : 'disjoint'];
+        const child = fork(path.join(here, 'commit-worker.mjs'), args, { stdio: 'inherit' });
         await new Promise((resolve) => child.once('message', resolve));
         children.push(child);
       }
@@ -130,16 +136,43 @@ function multiProcess(engine: string, workers: number): BenchCase {
       return perRun * workers;
     },
     teardown: async () => {
-      await Promise.all(children.map((c) => new Promise((resolve) => {
-        c.once('exit', resolve);
-        c.send({ cmd: 'exit' });
-      })));
+      const conflicts = await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<number>((resolve) => {
+              let n = 0;
+              c.once('message', (m: { conflicts?: number }) => (n = m.conflicts ?? 0));
+              c.once('exit', () => resolve(n));
+              c.send({ cmd: 'exit' });
+            }),
+        ),
+      );
+      children.length = 0;
+      const total = conflicts.reduce((s, n) => s + n, 0);
+      if (engine !== 'sqlite' && contended) conflictNotes.set(caseName(engine, workers), `${caseName(engine, workers)} (contended): ${total} ECONFLICT retries in its last round of ${perRun * workers} commits`);
     },
   };
 }
 
+function caseName(engine: string, workers: number): string {
+  const label = engine === 'sqlite' ? 'sqlite WAL FULL' : `mvcc-pages durability=${engine.split(':')[1]!}`;
+  return `${label} × ${workers}`;
+}
+
+const ENGINES = ['sqlite', 'pages:always', 'pages:commit'];
+const PROCESSES = [1, 2, 4];
+const multiGroups = [false, true].flatMap((contended) =>
+  PROCESSES.map((n) => ({
+    title: `${n} process${n > 1 ? 'es' : ''} committing to one store, ${contended ? 'all on one object (contended)' : 'each on its own object (disjoint)'}`,
+    unit: 'commits',
+    baseline: caseName('sqlite', n),
+    cases: ENGINES.map((e) => multiProcess(e, n, contended)),
+    targets: contended ? undefined : { [caseName('pages:always', n)]: { minRatio: 0.5 } },
+  })),
+);
+
 try {
-  await runBenchmarks('mvcc-pages', [
+  const results = await runBenchmarks('mvcc-pages', [
     {
       title: 'durable commit: read 1 KiB object, update, commit (1 process)',
       unit: 'commits',
@@ -154,27 +187,21 @@ try {
       cases: [sqliteReads(), pagesReads()],
       targets: { 'mvcc-pages readPage': { minRatio: 0.5 } },
     },
-    {
-      title: 'commits on disjoint objects: 4 processes vs 1 (mvcc-pages, durability=commit)',
-      unit: 'commits',
-      baseline: 'pages:commit × 1 processes',
-      cases: [multiProcess('pages:commit', 1), multiProcess('pages:commit', 4)],
-      targets: { 'pages:commit × 4 processes': { minRatio: 1.5 } },
-    },
-    {
-      title: 'commits on disjoint objects: 4 processes vs 1 (mvcc-pages, durability=always)',
-      unit: 'commits',
-      baseline: 'pages:always × 1 processes',
-      cases: [multiProcess('pages:always', 1), multiProcess('pages:always', 4)],
-      targets: { 'pages:always × 4 processes': { minRatio: 1.5 } },
-    },
-    {
-      title: 'commits on disjoint objects: 4 processes vs 1 (sqlite, for reference)',
-      unit: 'commits',
-      baseline: 'sqlite × 1 processes',
-      cases: [multiProcess('sqlite', 1), multiProcess('sqlite', 4)],
-    },
+    ...multiGroups,
   ]);
+  // Scaling: each engine's rate with N processes over its own rate with 1, same run.
+  console.log('\nscaling (commits/s with N processes ÷ with 1 process, same engine, same run):');
+  for (const contended of [false, true]) {
+    for (const engine of ENGINES) {
+      const rate = (n: number): number | undefined =>
+        results.find((r) => r.case === caseName(engine, n) && r.group.includes(contended ? 'contended' : 'disjoint'))?.opsPerSec;
+      const one = rate(1);
+      if (one === undefined) continue;
+      const parts = PROCESSES.map((n) => `×${n}: ${((rate(n) ?? 0) / one).toFixed(2)}`);
+      console.log(`  ${contended ? 'contended' : 'disjoint '}  ${caseName(engine, 1).replace(/ × 1$/, '').padEnd(28)} ${parts.join('  ')}`);
+    }
+  }
+  for (const note of conflictNotes.values()) console.log(`  ${note}`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

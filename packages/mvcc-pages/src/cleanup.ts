@@ -27,6 +27,8 @@ export interface CleanupStats {
   failures: number;
   /** Every open store's snapshots were listed or at or above this commit seq. */
   horizon: number;
+  /** Whether this run also compacted the commit log (it had reached `compactLogBytes`). */
+  logCompacted: boolean;
 }
 
 export interface CleanupContext {
@@ -52,7 +54,7 @@ const TEMP_MIN_AGE_MS = 60_000;
  * the registrations) to no live store and the log, re-read afterwards, does not have it.
  */
 export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
-  const stats: CleanupStats = { versionsRemoved: 0, debrisRemoved: 0, tempFilesRemoved: 0, foldersRemoved: 0, bytesReclaimed: 0, deadProcesses: 0, failures: 0, horizon: 0 };
+  const stats: CleanupStats = { versionsRemoved: 0, debrisRemoved: 0, tempFilesRemoved: 0, foldersRemoved: 0, bytesReclaimed: 0, deadProcesses: 0, failures: 0, horizon: 0, logCompacted: false };
   let index = ctx.store.index;
   const counter = readCounter(ctx.meta);
   const peers = readPeers(path.join(ctx.meta, 'procs'));

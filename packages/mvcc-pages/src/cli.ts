@@ -15,6 +15,7 @@ commands:
   page    <dir> <namespace> <page> [--at SEQ | --tsn TSN]
                                             a page's file as of a commit (default: newest)
   cleanup <dir> [--json]                    remove versions no snapshot can see and debris
+  compact <dir> [--json]                    fold old commits of .mvcc/commits.log into a checkpoint
   verify  <dir>                             check the commit log and every current page file
 
 options:
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command, dir, ...rest] = positionals;
   if (command === undefined) throw new UsageError('expected a command');
-  if (!['inspect', 'page', 'cleanup', 'verify'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+  if (!['inspect', 'page', 'cleanup', 'compact', 'verify'].includes(command)) throw new UsageError(`unknown command '${command}'`);
   if (dir === undefined) throw new UsageError(`${command} needs a store directory`);
   const wantArgs = command === 'page' ? 2 : 0;
   if (rest.length !== wantArgs) throw new UsageError(command === 'page' ? 'page needs <namespace> <page>' : `unexpected argument '${rest[0]}'`);
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return page(dir, rest[0]!, rest[1]!, values.at, values.tsn);
     case 'cleanup':
       return cleanup(dir, values.json);
+    case 'compact':
+      return compact(dir, values.json);
     default:
       return verify(dir);
   }
@@ -120,6 +123,16 @@ async function cleanup(dir: string, json: boolean): Promise<number> {
   if (json) out(`${JSON.stringify(stats, null, 2)}\n`);
   else out(`removed ${stats.versionsRemoved} old versions, ${stats.debrisRemoved} uncommitted versions, ${stats.tempFilesRemoved} temp files, ${stats.foldersRemoved} folders; ${stats.bytesReclaimed} bytes reclaimed; ${stats.deadProcesses} dead processes forgotten; ${stats.failures} failures\n`);
   return stats.failures === 0 ? 0 : 1;
+}
+
+async function compact(dir: string, json: boolean): Promise<number> {
+  await (await PageStore.open(dir, { readOnly: true })).close();
+  await using store = await PageStore.open(dir);
+  const stats = await store.compactLog();
+  if (json) out(`${JSON.stringify(stats, null, 2)}\n`);
+  else if (stats.compacted) out(`commits up to ${stats.checkpoint} folded into a checkpoint: log ${stats.bytesBefore} → ${stats.bytesAfter} bytes, ${stats.filesSynced} page files fsynced\n`);
+  else out(`nothing to compact: the log starts after commit ${stats.checkpoint} and an open snapshot or the newest commit is not past it\n`);
+  return 0;
 }
 
 async function verify(dir: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { StorageError, crc32c, fromNodeError } from '@store/backend-core';
 import { fdatasync } from './fs-util.js';
 
@@ -17,6 +17,12 @@ import { fdatasync } from './fs-util.js';
  * which readers treat as "not there yet" and the next committer cuts off under the lock.
  * An invalid line followed by a valid one cannot come from a torn append, so it is
  * `ECORRUPT` rather than something to cut.
+ *
+ * Generations: compaction (see log-compaction.ts) replaces the file by a new one, renamed
+ * over the same path, whose first line is a checkpoint (`{"checkpoint":B,…}`, same
+ * framing) holding the state after commit B, followed by the records after B. A handle
+ * notices the switch by the path naming another inode than its descriptor and starts
+ * over on the new file (`generation` counts these switches).
  */
 export interface PageWrite {
   /** Namespace (dotted). */
@@ -48,6 +54,18 @@ export interface LoggedRecord extends CommitRecord {
   offset: number;
 }
 
+/** The first line of a compacted log: the committed state after commit `checkpoint`. */
+export interface Checkpoint {
+  /** Seq of the last commit folded in; the next line, if any, is seq `checkpoint + 1`. */
+  checkpoint: number;
+  /** ISO time of the compaction. */
+  time: string;
+  /** Every namespace's last create/delete at or before `checkpoint` (deleted ones too, so validation sees the same state). */
+  namespaces: { ns: string; seq: number; exists: boolean }[];
+  /** The version of every page visible at `checkpoint`; its file was fsynced and CRC-checked before the switch. */
+  pages: { ns: string; page: number; seq: number; tsn: number; crc: string }[];
+}
+
 const LF = 0x0a;
 const TAB = 0x09;
 /** Zeros kept ahead of the last line; extended when fewer than LOW_WATER remain. */
@@ -66,16 +84,27 @@ export type PositionalRead = (fd: number, buf: Buffer, position: number) => numb
 
 export class CommitLog {
   readonly file: string;
-  readonly #fd: number;
+  #fd: number;
+  #ino: number;
+  readonly #readOnly: boolean;
   readonly #read: PositionalRead;
   /** End of the valid prefix read so far. */
   #offset = 0;
   #lastSeq = 0;
   #closed = false;
+  #checkpoint: Checkpoint | undefined;
+  #generation = 0;
+  /** Line offsets of records read or appended, by seq - (checkpoint base) - 1. */
+  #lineStarts: number[] = [];
+  /** Descriptors of earlier generations, kept open while an fdatasync on them is in flight. */
+  readonly #syncing = new Map<number, number>();
+  readonly #retired = new Set<number>();
 
-  private constructor(file: string, fd: number, read: PositionalRead) {
+  private constructor(file: string, fd: number, readOnly: boolean, read: PositionalRead) {
     this.file = file;
     this.#fd = fd;
+    this.#ino = fstatSync(fd).ino;
+    this.#readOnly = readOnly;
     this.#read = read;
   }
 
@@ -84,7 +113,7 @@ export class CommitLog {
     try {
       if (readOnly && !existsSync(file)) throw new StorageError('ENOENT', 'no commit log: not an mvcc-pages store', { path: file });
       // Read-write without O_APPEND (appends overwrite preallocated zeros) and without O_TRUNC.
-      return new CommitLog(file, openSync(file, readOnly ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o644), read);
+      return new CommitLog(file, openSync(file, readOnly ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o644), readOnly, read);
     } catch (error) {
       throw fromNodeError(error, file, 'open commit log');
     }
@@ -96,6 +125,71 @@ export class CommitLog {
 
   get size(): number {
     return this.#offset;
+  }
+
+  /** The checkpoint the current file starts with (undefined for a log never compacted). */
+  get checkpoint(): Checkpoint | undefined {
+    return this.#checkpoint;
+  }
+
+  /** Seq the current file starts after: its checkpoint's, else 0. */
+  get base(): number {
+    return this.#checkpoint?.checkpoint ?? 0;
+  }
+
+  /** How many times this handle moved to a newer file (a compaction elsewhere or here). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Inode of the file this handle reads (compaction checks the log was not switched meanwhile). */
+  get inode(): number {
+    return this.#ino;
+  }
+
+  /** Offset of the line of record `seq` in the current file, or undefined if it is not there (folded into the checkpoint or not read yet). */
+  lineStart(seq: number): number | undefined {
+    return this.#lineStarts[seq - this.base - 1];
+  }
+
+  /** The raw bytes of the valid prefix from `offset` to its end (complete lines). */
+  bytesFrom(offset: number): Buffer {
+    const buf = Buffer.alloc(this.#offset - offset);
+    if (buf.length > 0 && this.#read(this.#fd, buf, offset) !== buf.length) throw new StorageError('ECORRUPT', 'commit log ends early', { path: this.file, offset });
+    return buf;
+  }
+
+  /**
+   * If compaction renamed a new file over the path, moves to it: its records are read from
+   * the start by the next scan. The old descriptor is closed once no fdatasync uses it.
+   */
+  #followSwitch(): void {
+    let ino: number;
+    try {
+      ino = statSync(this.file).ino;
+    } catch {
+      return; // the store folder is being removed; keep reading what we have
+    }
+    if (ino === this.#ino) return;
+    let fd: number;
+    try {
+      fd = openSync(this.file, this.#readOnly ? constants.O_RDONLY : constants.O_RDWR);
+    } catch (error) {
+      throw fromNodeError(error, this.file, 'open commit log');
+    }
+    this.#retire(this.#fd);
+    this.#fd = fd;
+    this.#ino = fstatSync(fd).ino;
+    this.#offset = 0;
+    this.#lastSeq = 0;
+    this.#checkpoint = undefined;
+    this.#lineStarts = [];
+    this.#generation += 1;
+  }
+
+  #retire(fd: number): void {
+    if (this.#syncing.has(fd)) this.#retired.add(fd);
+    else closeSync(fd);
   }
 
   /**
@@ -111,11 +205,17 @@ export class CommitLog {
    */
   readNew(): LoggedRecord[] {
     this.#checkOpen();
+    this.#followSwitch();
     let suspect = -1;
     for (;;) {
       const scan = this.#scan();
       if (scan.suspectAt === -1) {
+        if (scan.checkpoint !== undefined) {
+          this.#checkpoint = scan.checkpoint;
+          this.#lastSeq = scan.checkpoint.checkpoint;
+        }
         if (scan.records.length > 0) this.#lastSeq = scan.records[scan.records.length - 1]!.seq;
+        for (const r of scan.records) this.#lineStarts.push(r.offset);
         this.#offset = scan.end;
         return scan.records;
       }
@@ -130,19 +230,34 @@ export class CommitLog {
    * One pass from the end of the valid prefix: the complete records, where they end, and
    * the offset of an invalid line that valid lines follow (-1 if none). Changes no state.
    */
-  #scan(): { records: LoggedRecord[]; end: number; suspectAt: number } {
+  #scan(): { records: LoggedRecord[]; end: number; suspectAt: number; checkpoint?: Checkpoint } {
     const size = fstatSync(this.#fd).size;
     if (size < this.#offset) throw new StorageError('ECORRUPT', `commit log shrank below committed records (${size} < ${this.#offset} bytes)`, { path: this.file, offset: size });
     const { buf, nulAt } = this.#readToNul(size);
     const records: LoggedRecord[] = [];
     let lastSeq = this.#lastSeq;
     let pos = 0;
+    let checkpoint: Checkpoint | undefined;
+    if (this.#offset === 0) {
+      // A compacted file starts with its checkpoint (written whole before the rename).
+      const nl = buf.indexOf(LF);
+      checkpoint = nl === -1 ? undefined : parseCheckpoint(buf.subarray(0, nl));
+      if (checkpoint !== undefined) {
+        lastSeq = checkpoint.checkpoint;
+        pos = nl + 1;
+      } else if (looksLikeCheckpoint(buf)) {
+        // A checkpoint is complete before its file gets the log's name, so it is never a
+        // torn tail to cut: a damaged one (or a cut one) is damage, whatever follows it.
+        // (A first record starts `{"seq":`, so three bytes tell the two apart.)
+        throw new StorageError('ECORRUPT', 'damaged checkpoint at the head of the commit log', { path: this.file, offset: 0 });
+      }
+    }
     while (pos < buf.length) {
       const nl = buf.indexOf(LF, pos);
       if (nl === -1) break;
       const record = parseLine(buf.subarray(pos, nl), this.#offset + pos, lastSeq);
       if (record === undefined) {
-        if (hasValidLineAfter(buf.subarray(nl + 1))) return { records, end: this.#offset + pos, suspectAt: this.#offset + pos };
+        if (hasValidLineAfter(buf.subarray(nl + 1))) return { records, end: this.#offset + pos, suspectAt: this.#offset + pos, checkpoint };
         break;
       }
       records.push(record);
@@ -152,8 +267,8 @@ export class CommitLog {
     const end = this.#offset + pos;
     // An unfinished line ended by a NUL is a line being written, or damage: records after
     // the zeros mean damage (a writer never leaves a gap), which must not pass as the end.
-    if (pos < buf.length && nulAt !== -1 && this.#validLineAfterNul(nulAt, size)) return { records, end, suspectAt: end };
-    return { records, end, suspectAt: -1 };
+    if (pos < buf.length && nulAt !== -1 && this.#validLineAfterNul(nulAt, size)) return { records, end, suspectAt: end, checkpoint };
+    return { records, end, suspectAt: -1, checkpoint };
   }
 
   #validLineAfterNul(nulAt: number, size: number): boolean {
@@ -213,15 +328,11 @@ export class CommitLog {
   append(record: CommitRecord): LoggedRecord {
     this.#checkOpen();
     if (record.seq !== this.#lastSeq + 1) throw new StorageError('ECONFLICT', `commit seq ${record.seq} does not follow ${this.#lastSeq}`, { path: this.file });
-    const json = Buffer.from(JSON.stringify(record), 'utf8');
-    const line = Buffer.allocUnsafe(json.length + 10);
-    json.copy(line, 0);
-    line[json.length] = TAB;
-    line.write(hex8(crc32c(json)), json.length + 1, 'latin1');
-    line[json.length + 9] = LF;
+    const line = encodeLine(record);
     let done = 0;
     while (done < line.length) done += writeSync(this.#fd, line, done, line.length - done, this.#offset + done);
     const logged = { ...record, offset: this.#offset };
+    this.#lineStarts.push(this.#offset);
     this.#offset += line.length;
     this.#lastSeq = record.seq;
     this.#preallocate();
@@ -240,12 +351,24 @@ export class CommitLog {
   /** fdatasync: every record appended before the call (by any process) is durable after it. */
   async sync(): Promise<void> {
     this.#checkOpen();
-    await fdatasync(this.#fd);
+    const fd = this.#fd;
+    this.#syncing.set(fd, (this.#syncing.get(fd) ?? 0) + 1);
+    try {
+      await fdatasync(fd);
+    } finally {
+      const left = this.#syncing.get(fd)! - 1;
+      if (left > 0) this.#syncing.set(fd, left);
+      else {
+        this.#syncing.delete(fd);
+        if (this.#retired.delete(fd)) closeSync(fd);
+      }
+    }
   }
 
-  /** Reads back the record whose line starts at `offset`. */
+  /** Reads back the record whose line starts at `offset` in the current file. */
   readAt(offset: number): CommitRecord {
     this.#checkOpen();
+    if (offset < 0) throw new StorageError('ECORRUPT', 'commit record was compacted', { path: this.file, offset });
     const chunks: Buffer[] = [];
     let pos = offset;
     for (;;) {
@@ -269,6 +392,8 @@ export class CommitLog {
     if (this.#closed) return;
     this.#closed = true;
     closeSync(this.#fd);
+    for (const fd of this.#retired) closeSync(fd);
+    this.#retired.clear();
   }
 
   #checkOpen(): void {
@@ -305,6 +430,55 @@ export function parseLine(line: Buffer, offset: number, lastSeq: number | undefi
   if (!isRecord(value)) return undefined;
   if (lastSeq !== undefined && value.seq !== lastSeq + 1) return undefined;
   return { ...value, offset };
+}
+
+const CHECKPOINT_PREFIX = Buffer.from('{"checkpoint":', 'latin1');
+
+function looksLikeCheckpoint(head: Buffer): boolean {
+  const n = Math.min(head.length, CHECKPOINT_PREFIX.length);
+  return n >= 3 && head.subarray(0, n).equals(CHECKPOINT_PREFIX.subarray(0, n));
+}
+
+/** Encodes one line: JSON, TAB, CRC32C of the JSON as 8 hex digits, LF. */
+export function encodeLine(value: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(value), 'utf8');
+  const line = Buffer.allocUnsafe(json.length + 10);
+  json.copy(line, 0);
+  line[json.length] = TAB;
+  line.write(hex8(crc32c(json)), json.length + 1, 'latin1');
+  line[json.length + 9] = LF;
+  return line;
+}
+
+/** The checkpoint of one line (without its LF), or undefined if the line is not one. */
+export function parseCheckpoint(line: Buffer): Checkpoint | undefined {
+  const tab = line.lastIndexOf(TAB);
+  if (tab === -1 || line.length - tab !== 9) return undefined;
+  const json = line.subarray(0, tab);
+  if (line.toString('latin1', tab + 1) !== hex8(crc32c(json))) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(json.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const c = v as Record<string, unknown>;
+  const ok =
+    Number.isSafeInteger(c.checkpoint) &&
+    (c.checkpoint as number) >= 0 &&
+    typeof c.time === 'string' &&
+    Array.isArray(c.namespaces) &&
+    c.namespaces.every((n: unknown) => {
+      const x = n as Record<string, unknown> | null;
+      return typeof x === 'object' && x !== null && typeof x.ns === 'string' && Number.isSafeInteger(x.seq) && typeof x.exists === 'boolean';
+    }) &&
+    Array.isArray(c.pages) &&
+    c.pages.every((p: unknown) => {
+      const x = p as Record<string, unknown> | null;
+      return typeof x === 'object' && x !== null && typeof x.ns === 'string' && Number.isSafeInteger(x.page) && Number.isSafeInteger(x.seq) && Number.isSafeInteger(x.tsn) && typeof x.crc === 'string';
+    });
+  return ok ? (c as unknown as Checkpoint) : undefined;
 }
 
 function isZero(buf: Buffer): boolean {

@@ -61,7 +61,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
 /**
  * Writes a whole file in place (create or truncate), optionally with fdatasync of the file
  * and fsync of its folder. Used for version files, which nobody reads before their
- * transaction commits, so a torn write is harmless and no temp file is needed.
+ * transaction commits, so a torn write is harmless and no temp file is needed. The two
+ * syncs run at the same time (both must finish before this resolves): the folder's entry
+ * exists once the file is created, and on a journaling file system concurrent syncs can
+ * share one journal commit instead of paying for two in a row.
  */
 export async function writeFileDirect(file: string, data: Uint8Array, sync: boolean): Promise<void> {
   // Pages are small: synchronous open/write/close cost less than three pool round trips.
@@ -74,13 +77,17 @@ export async function writeFileDirect(file: string, data: Uint8Array, sync: bool
   try {
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-    if (sync) await fdatasync(fd);
+    if (sync) {
+      // allSettled, not all: the descriptor must stay open until its fdatasync is over.
+      const [ofFile, ofFolder] = await Promise.allSettled([fdatasync(fd), fsyncDir(path.dirname(file))]);
+      if (ofFile.status === 'rejected') throw ofFile.reason;
+      if (ofFolder.status === 'rejected') throw ofFolder.reason;
+    }
   } catch (error) {
     throw fromNodeError(error, file, 'write');
   } finally {
     closeSync(fd);
   }
-  if (sync) await fsyncDir(path.dirname(file));
 }
 
 /** Temp file + rename with synchronous calls and no fsync, for small derived files. */

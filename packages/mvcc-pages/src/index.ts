@@ -1,4 +1,4 @@
-export { PageStore, META_DIR } from './page-store.js';
+export { PageStore, META_DIR, COMPACT_LOG_BYTES } from './page-store.js';
 export type { OpenOptions, CommitResult, MatchedObject, NamespaceOpOptions } from './page-store.js';
 export { Transaction } from './transaction.js';
 export type { TransactionState } from './transaction.js';
@@ -9,6 +9,8 @@ export { parseNamespace, namespaceFolder, compilePattern, MAX_DEPTH, MAX_SEGMENT
 export type { NamespacePattern } from './namespace.js';
 export { pageName, pageNumber, parseVersionFileName, versionFileName } from './page-id.js';
 export type { PageId } from './page-id.js';
-export type { CommitRecord, PageWrite } from './commit-log.js';
+export type { CommitRecord, PageWrite, Checkpoint } from './commit-log.js';
+export type { CompactStats } from './log-compaction.js';
+export { NEXT_LOG } from './log-compaction.js';
 export { verifyStore } from './verify.js';
 export type { VerifyReport } from './verify.js';

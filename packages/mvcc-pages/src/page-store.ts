@@ -18,6 +18,7 @@ import { TsnAllocator } from './tsn-allocator.js';
 import { VersionIndex, type Version } from './version-index.js';
 import { runCleanup, type CleanupStats } from './cleanup.js';
 import { writeVersionsFile } from './versions-file.js';
+import { compactLog, type CompactStats } from './log-compaction.js';
 
 export interface OpenOptions extends Partial<StoreConfig> {
   /** Open without writing anything: no config is created, `begin` gives read-only transactions. */
@@ -30,7 +31,12 @@ export interface OpenOptions extends Partial<StoreConfig> {
   cacheSize?: number;
   /** Where cleanup failures and other non-fatal problems go. Default: `process.emitWarning`. */
   logger?: (message: string) => void;
+  /** `cleanup()` also compacts the commit log once its valid part reaches this many bytes; 0 = only `compactLog()`. Default 64 MiB. */
+  compactLogBytes?: number;
 }
+
+/** Default of `compactLogBytes`. */
+export const COMPACT_LOG_BYTES = 64 * 1024 * 1024;
 
 export interface CommitResult {
   tsn: number;
@@ -83,6 +89,9 @@ export class PageStore implements AsyncDisposable {
   #lastCleanup: CleanupStats | undefined;
   readonly #versionsDirty = new Set<string>();
   #versionsTimer: NodeJS.Timeout | undefined;
+  /** The log handle's generation the index was built for. */
+  #logGeneration = 0;
+  #compacting: Promise<CompactStats> | undefined;
 
   private constructor(root: string, config: StoreConfig, log: CommitLog, index: VersionIndex, registry: ProcessRegistry | undefined, options: OpenOptions) {
     this.root = root;
@@ -115,16 +124,19 @@ export class PageStore implements AsyncDisposable {
         throw fromNodeError(error, root, 'create store');
       }
     }
-    const { readOnly: _r, lockTimeoutMs: _l, namespaceWaitMs: _n, cacheSize: _c, logger: _g, ...initial } = options;
+    const { readOnly: _r, lockTimeoutMs: _l, namespaceWaitMs: _n, cacheSize: _c, logger: _g, compactLogBytes: _b, ...initial } = options;
     const { config } = await loadConfig(root, initial, readOnly);
     const log = CommitLog.open(path.join(meta, 'commits.log'), readOnly);
     if (!readOnly) await fsyncDir(meta);
     let registry: ProcessRegistry | undefined;
     try {
       const index = new VersionIndex();
-      for (const r of log.readNew()) index.apply(r);
+      const records = log.readNew();
+      index.reset(log.checkpoint);
+      for (const r of records) index.apply(r);
       registry = readOnly ? undefined : await ProcessRegistry.register(path.join(meta, 'procs'), index.end);
       const store = new PageStore(root, config, log, index, registry, options);
+      store.#logGeneration = log.generation;
       if (registry !== undefined) {
         registry.beforeFlush = (entry) => {
           if (!store.#closed) store.#refresh(); // future snapshots start at or after what the log holds now
@@ -361,13 +373,54 @@ export class PageStore implements AsyncDisposable {
   cleanup(): Promise<CleanupStats> {
     this.#checkOpen();
     if (this.readOnly) return Promise.reject(new StorageError('EACCES', 'store is open read-only', { path: this.root }));
-    this.#cleanupRunning ??= runCleanup(this.#cleanupContext()).finally(() => {
+    this.#cleanupRunning ??= (async () => {
+      const stats = await runCleanup(this.#cleanupContext());
+      const limit = this.#options.compactLogBytes ?? COMPACT_LOG_BYTES;
+      if (limit > 0 && this.#log.size >= limit) {
+        const c = await this.#compactOnce();
+        stats.logCompacted = c.compacted;
+      }
+      return stats;
+    })().finally(() => {
       this.#cleanupRunning = undefined;
     });
     return this.#cleanupRunning.then((stats) => {
       this.#lastCleanup = stats;
       return stats;
     });
+  }
+
+  /**
+   * Compacts the commit log: the state every open snapshot (in any process) can still see
+   * becomes a checkpoint at the head of a new log file, which replaces `.mvcc/commits.log`
+   * atomically; the page versions it names are fsynced first. Commits wait only while the
+   * new file is written and renamed. `EACCES` on a read-only store.
+   */
+  async compactLog(): Promise<CompactStats> {
+    this.#checkOpen();
+    if (this.readOnly) throw new StorageError('EACCES', 'store is open read-only', { path: this.root });
+    await this.#cleanupRunning?.catch(() => undefined);
+    return this.#compactOnce();
+  }
+
+  #compactOnce(): Promise<CompactStats> {
+    this.#compacting ??= compactLog({
+      root: this.root,
+      meta: path.join(this.root, META_DIR),
+      log: this.#log,
+      refresh: () => {
+        this.#refresh();
+        return this.#index;
+      },
+      registryToken: this.#registry!.token,
+      snapshots: () => this.#snapshots(),
+      versionText: (ns, page, v) => this.versionText(ns, page, v),
+      versionFile: (ns, page, tsn) => this.versionFile(ns, page, tsn),
+      lock: () => this.#commitLock!.acquire(this.#options.lockTimeoutMs ?? 30_000),
+    }).finally(() => {
+      this.#compacting = undefined;
+    });
+    return this.#compacting;
   }
 
   /** Runs `cleanup` every `intervalMs` until `stopVersionCleanup` or `close`; failures are logged, never thrown. */
@@ -396,6 +449,7 @@ export class PageStore implements AsyncDisposable {
     if (this.#closed) return;
     this.stopVersionCleanup();
     await this.#cleanupRunning?.catch(() => undefined);
+    await this.#compacting?.catch(() => undefined);
     for (const txn of [...this.#active]) await this.rollback(txn).catch(() => undefined);
     this.#closed = true;
     await this.#commitQueue.catch(() => undefined);
@@ -410,6 +464,12 @@ export class PageStore implements AsyncDisposable {
   }
 
   // ---- internals used by cleanup, verify and the CLI ----
+
+  /** @internal How many log compactions this store followed (its own and other processes'). */
+  get logGeneration(): number {
+    this.#refresh();
+    return this.#log.generation;
+  }
 
   /** @internal */
   get index(): VersionIndex {
@@ -443,7 +503,14 @@ export class PageStore implements AsyncDisposable {
   }
 
   #refresh(): void {
-    for (const r of this.#log.readNew()) this.#index.apply(r);
+    const records = this.#log.readNew();
+    if (this.#log.generation !== this.#logGeneration) {
+      // The log was compacted (here or elsewhere): rebuild from its checkpoint. Every open
+      // snapshot is at or above it, so what they can see is unchanged.
+      this.#logGeneration = this.#log.generation;
+      this.#index.reset(this.#log.checkpoint);
+    }
+    for (const r of records) this.#index.apply(r);
   }
 
   #snapshots(): number[] {
@@ -521,8 +588,11 @@ export class PageStore implements AsyncDisposable {
     const file = this.versionFile(ns, page, v.tsn);
     const bytes: Buffer | undefined = await fs.readFile(file).catch(() => undefined);
     if (bytes !== undefined && hex8(crc32c(bytes)) === v.crc) return bytes.toString('utf8');
+    if (v.logOffset === -1) {
+      throw new StorageError('ECORRUPT', 'version file is missing or damaged and its commit record was compacted', { path: path.relative(this.root, file) });
+    }
     const record = this.#log.readAt(v.logOffset);
-    const w = record.writes.find((x) => x.ns === ns && x.page === page);
+    const w = record.tsn === v.tsn ? record.writes.find((x) => x.ns === ns && x.page === page) : undefined;
     const text = w === undefined ? undefined : Buffer.from(w.text, 'utf8');
     if (text === undefined || hex8(crc32c(text)) !== v.crc) {
       throw new StorageError('ECORRUPT', 'version file is damaged and its commit record does not match', { path: path.relative(this.root, file) });

@@ -1,4 +1,5 @@
-import type { LoggedRecord } from './commit-log.js';
+import { StorageError } from '@store/backend-core';
+import type { Checkpoint, LoggedRecord } from './commit-log.js';
 
 /**
  * What the commit log says, indexed for reads: per namespace, its create/delete events
@@ -10,7 +11,7 @@ export interface Version {
   seq: number;
   tsn: number;
   crc: string;
-  /** Offset of the commit record holding this version's text. */
+  /** Offset of the commit record holding this version's text; -1 once compacted into a checkpoint (the file was fsynced then). */
   logOffset: number;
 }
 
@@ -27,12 +28,58 @@ interface NsEntry {
 export class VersionIndex {
   readonly #ns = new Map<string, NsEntry>();
   #end = 0;
+  #base = 0;
   /** tsn → commit seq, for telling committed TSNs from debris. */
   readonly #committedTsn = new Map<number, number>();
 
   /** Seq of the last commit applied. */
   get end(): number {
     return this.#end;
+  }
+
+  /** Oldest snapshot the index can answer for: the checkpoint it was built from (0 if none). */
+  get base(): number {
+    return this.#base;
+  }
+
+  /** Forgets everything and starts from a checkpoint (or empty): the log was compacted. */
+  reset(checkpoint: Checkpoint | undefined): void {
+    this.#ns.clear();
+    this.#committedTsn.clear();
+    this.#base = checkpoint?.checkpoint ?? 0;
+    this.#end = this.#base;
+    if (checkpoint === undefined) return;
+    for (const n of checkpoint.namespaces) this.#entry(n.ns).events.push({ seq: n.seq, exists: n.exists });
+    for (const p of checkpoint.pages) {
+      this.#entry(p.ns).pages.set(p.page, [{ seq: p.seq, tsn: p.tsn, crc: p.crc, logOffset: -1 }]);
+      this.#committedTsn.set(p.tsn, p.seq);
+    }
+  }
+
+  /**
+   * The state after commit `at` as a checkpoint: each namespace's last event, each visible
+   * page's version. Versions committed after `at` are not in it (they stay in the log).
+   */
+  checkpointAt(at: number): Checkpoint {
+    this.#check(at);
+    const namespaces: Checkpoint['namespaces'] = [];
+    const pages: Checkpoint['pages'] = [];
+    for (const [ns, entry] of [...this.#ns].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const ev = lastAtOrBefore(entry.events, at);
+      if (ev === undefined) continue;
+      namespaces.push({ ns, seq: ev.seq, exists: ev.exists });
+      if (!ev.exists) continue;
+      for (const page of [...entry.pages.keys()].sort((a, b) => a - b)) {
+        const v = this.visible(ns, page, at);
+        if (v !== undefined) pages.push({ ns, page, seq: v.seq, tsn: v.tsn, crc: v.crc });
+      }
+    }
+    return { checkpoint: at, time: new Date().toISOString(), namespaces, pages };
+  }
+
+  /** Snapshots older than the checkpoint cannot be answered: the versions they saw are gone from the log. */
+  #check(at: number): void {
+    if (at < this.#base) throw new StorageError('ECONFLICT', `snapshot ${at} is older than the compacted commit log (it starts after commit ${this.#base})`, { field: 'snapshot' });
   }
 
   apply(record: LoggedRecord): void {
@@ -55,16 +102,19 @@ export class VersionIndex {
 
   /** Seq of the namespace's last create/delete at or before `at`, 0 if none. */
   nsState(ns: string, at: number): number {
+    this.#check(at);
     const ev = lastAtOrBefore(this.#ns.get(ns)?.events, at);
     return ev?.seq ?? 0;
   }
 
   nsExists(ns: string, at: number): boolean {
+    this.#check(at);
     return lastAtOrBefore(this.#ns.get(ns)?.events, at)?.exists === true;
   }
 
   /** Namespaces that exist at `at`, sorted. */
   namespaces(at: number): string[] {
+    this.#check(at);
     const out: string[] = [];
     for (const [name, entry] of this.#ns) if (lastAtOrBefore(entry.events, at)?.exists === true) out.push(name);
     return out.sort();
@@ -77,6 +127,7 @@ export class VersionIndex {
 
   /** The version of a page visible at `at`, or undefined. */
   visible(ns: string, page: number, at: number): Version | undefined {
+    this.#check(at);
     const entry = this.#ns.get(ns);
     if (entry === undefined) return undefined;
     const ev = lastAtOrBefore(entry.events, at);
@@ -87,6 +138,7 @@ export class VersionIndex {
 
   /** Page numbers visible at `at`, ascending. */
   pages(ns: string, at: number): number[] {
+    this.#check(at);
     const entry = this.#ns.get(ns);
     if (entry === undefined) return [];
     const out: number[] = [];

@@ -96,6 +96,21 @@ describe('mvcc-pages CLI', () => {
     expect(bad.err).toMatch(/^mvcc-pages: ECORRUPT/);
   });
 
+  it('compact folds the log into a checkpoint; the page and inspect commands read the compacted store; --at below it is a one-line error', () => {
+    const first = run('compact', dir, '--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.out)).toMatchObject({ compacted: true, checkpoint: 2 });
+    expect(readFileSync(path.join(dir, '.mvcc', 'commits.log'), 'latin1').startsWith('{"checkpoint":2,')).toBe(true);
+    expect(run('compact', dir).out).toMatch(/^nothing to compact/);
+    expect(run('verify', dir).code).toBe(0);
+    expect(run('page', dir, 'zoo.cats', 'page001').code).toBe(0);
+    const old = run('page', dir, 'zoo.cats', 'page001', '--at', '1');
+    expect(old.code).toBe(1);
+    expect(old.err.trim().split('\n')).toHaveLength(1);
+    expect(run('compact', path.join(dir, 'nope')).code).toBe(1);
+    expect(run('compact', dir, 'extra').code).toBe(2);
+  });
+
   it('is quiet on a closed pipe', () => {
     const r = spawnSync('sh', ['-c', `node ${JSON.stringify(cli)} --help | head -c 1 >/dev/null; echo "$?"`], { encoding: 'utf8' });
     expect(r.stderr).toBe('');

@@ -13,6 +13,7 @@ export const capabilityCases: ConformanceCase[] = [
       for (const name of ['stat', 'readRange', 'rename'] as const) {
         if (capabilities[name]) check(typeof backend[name] === 'function', `declares '${name}' but has no ${name}() method`);
       }
+      if (capabilities.tempRecovery) check(typeof backend.recover === 'function', "declares 'tempRecovery' but has no recover() method");
       for (const [name, value] of Object.entries(capabilities)) {
         check(typeof value === 'boolean', `capability '${name}' is ${JSON.stringify(value)}, not a boolean`);
       }

@@ -7,6 +7,7 @@ import { directoryCases } from './directories.js';
 import { lifecycleCases } from './lifecycle.js';
 import { listingCases } from './listing.js';
 import { onDiskCases } from './on-disk.js';
+import { orphanCases } from './orphans.js';
 import { pathCases } from './paths.js';
 import { persistenceCases } from './persistence.js';
 
@@ -22,4 +23,5 @@ export const ALL_CASES: readonly ConformanceCase[] = Object.freeze([
   ...lifecycleCases,
   ...persistenceCases,
   ...crashCases,
+  ...orphanCases,
 ]);

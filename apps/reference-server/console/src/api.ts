@@ -55,6 +55,13 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   }
 }
 
+/** An error as the console shows it: the API's code first (`ECONFLICT: …`), then its message. */
+export function errorText(e: unknown): string {
+  if (!(e instanceof ApiError)) return e instanceof Error ? e.message : String(e);
+  // StorageError messages already start with their code.
+  return e.message.startsWith(`${e.code}:`) ? e.message : `${e.code}: ${e.message}`;
+}
+
 async function toError(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   try {

@@ -1,18 +1,23 @@
 /**
  * The console's shell: header, navigation and a hash router (`#/runs`, `#/logs/<name>`,
- * `#/files/<path>`), so every view has a link and the server needs only one HTML route.
+ * `#/files/<path>`, `#/pages/<namespace>/<page>`, `#/vectors/<name>`), so every view has a
+ * link and the server needs only one HTML route.
  */
 import './styles.css';
 import { forgetToken, getJson, hasToken, TOKEN_EVENT } from './api.js';
 import { h, replace } from './dom.js';
 import { mountFiles } from './views/files.js';
 import { mountLogs } from './views/logs.js';
+import { mountPages } from './views/pages.js';
 import { mountRuns } from './views/runs.js';
+import { mountVectors } from './views/vectors.js';
 
 const NAV: Array<[string, string]> = [
   ['runs', 'Runs'],
   ['logs', 'Event logs'],
   ['files', 'Files'],
+  ['pages', 'Pages'],
+  ['vectors', 'Vectors'],
 ];
 
 const main = h('main', { id: 'main', tabindex: -1 });
@@ -51,6 +56,8 @@ function route(): void {
   document.title = `${NAV.find(([id]) => id === current)![1]} · store console`;
   if (current === 'logs') unmount = mountLogs(main, restPath || null);
   else if (current === 'files') unmount = mountFiles(main, restPath);
+  else if (current === 'pages') unmount = mountPages(main, restPath);
+  else if (current === 'vectors') unmount = mountVectors(main, restPath);
   else unmount = mountRuns(main, params);
 }
 

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { capabilitiesOf, StorageError, type StorageBackend } from '@store/backend-core';
+import type { ConditionalWriteBackend } from '@store/backend-s3';
 import type { ServerContext } from '../context.js';
 import { etagOf, matches, parseRange } from '../etag.js';
 import { HttpError } from '../http-error.js';
 import { keyFromUrl } from '../key.js';
 import { KeyedChain } from '../keyed-chain.js';
+import { readRangeConsistently } from '../range-read.js';
 import type { RouteFamily } from './family.js';
 import { binaryResponse, errorResponses, flag, isOn } from './schemas.js';
 
@@ -40,6 +42,7 @@ const files: RouteFamily = {
   async plugin(app, { ctx }) {
     const backend = ctx.backend;
     const caps = capabilitiesOf(backend);
+    const conditional = conditionalWrites(backend);
     const chain = new KeyedChain();
     // Bodies are raw bytes whatever their Content-Type (a JSON file is still just a file).
     app.removeAllContentTypeParsers();
@@ -56,18 +59,49 @@ const files: RouteFamily = {
       }
     };
 
-    /** Evaluates If-Match / If-None-Match for a write to `key` (412 when they fail). */
-    const checkPreconditions = async (request: FastifyRequest, key: string): Promise<void> => {
+    const hasPreconditions = (request: FastifyRequest): boolean => request.headers['if-match'] !== undefined || request.headers['if-none-match'] !== undefined;
+
+    /** 412 unless the headers hold for the current content's ETag (`undefined`: no file). */
+    const evaluatePreconditions = (request: FastifyRequest, etag: string | undefined): void => {
       const ifMatch = request.headers['if-match'];
       const ifNoneMatch = request.headers['if-none-match'];
-      if (ifMatch === undefined && ifNoneMatch === undefined) return;
-      const current = await readCurrent(key);
-      const etag = current === undefined ? undefined : etagOf(current);
       if (ifMatch !== undefined && !matches(ifMatch, etag)) {
         throw new HttpError(412, 'EPRECONDITION', `If-Match failed: the file ${etag === undefined ? 'does not exist' : `has ETag ${etag}`}`, { field: 'if-match' });
       }
       if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) {
         throw new HttpError(412, 'EPRECONDITION', `If-None-Match failed: the file exists with ETag ${etag}`, { field: 'if-none-match' });
+      }
+    };
+
+    /** Evaluates If-Match / If-None-Match for a write to `key` (412 when they fail). */
+    const checkPreconditions = async (request: FastifyRequest, key: string): Promise<void> => {
+      if (!hasPreconditions(request)) return;
+      const current = await readCurrent(key);
+      evaluatePreconditions(request, current === undefined ? undefined : etagOf(current));
+    };
+
+    /**
+     * A conditional PUT on a backend with conditional writes (S3): the headers are evaluated
+     * against the version read, and the write is then conditioned on that very version
+     * (`ifMatch` its backend ETag, or `ifNoneMatch: '*'` when there was none), so the store
+     * refuses it if anyone — another server process included — wrote in between.
+     */
+    const conditionalPut = async (store: ConditionalWriteBackend, request: FastifyRequest, key: string, data: Uint8Array): Promise<void> => {
+      let current: { data: Uint8Array; etag: string } | undefined;
+      try {
+        current = await store.readFileWithEtag(key);
+      } catch (error) {
+        if (!(error instanceof StorageError && error.code === 'ENOENT')) throw error;
+      }
+      evaluatePreconditions(request, current === undefined ? undefined : etagOf(current.data));
+      try {
+        await store.writeFileIf(key, data, current === undefined ? { ifNoneMatch: '*' } : { ifMatch: current.etag });
+      } catch (error) {
+        if (error instanceof StorageError && (error.code === 'ECONFLICT' || error.code === 'EEXIST')) {
+          const field = request.headers['if-match'] !== undefined ? 'if-match' : 'if-none-match';
+          throw new HttpError(412, 'EPRECONDITION', `${field === 'if-match' ? 'If-Match' : 'If-None-Match'} failed: the file changed while this request was writing it`, { field });
+        }
+        throw error;
       }
     };
 
@@ -108,6 +142,7 @@ const files: RouteFamily = {
         if (!(data instanceof Uint8Array)) throw new HttpError(400, 'EINVAL', 'body must be raw bytes');
         const etag = etagOf(data);
         await chain.write(key, async () => {
+          if (conditional !== undefined && hasPreconditions(request)) return conditionalPut(conditional, request, key, data);
           await checkPreconditions(request, key);
           await backend.writeFile(key, data);
         });
@@ -141,13 +176,10 @@ const files: RouteFamily = {
       }
       const range = request.headers.range;
       if (range !== undefined && caps.readRange && caps.stat && backend.readRange !== undefined && backend.stat !== undefined) {
-        const st = await backend.stat(key);
-        if (st.isDirectory) throw new StorageError('EISDIR', 'is a directory', { path: key });
-        const parsed = parseRange(range, st.size);
-        if (parsed === 'unsatisfiable') return unsatisfiable(reply, st.size);
-        if (parsed !== undefined) {
-          const bytes = await backend.readRange(key, parsed.start, parsed.end - parsed.start + 1);
-          return sendBytes(reply.code(206).header('content-range', `bytes ${parsed.start}-${parsed.start + bytes.byteLength - 1}/${st.size}`), bytes);
+        const read = await readRangeConsistently(backend, key, range);
+        if (read.kind === 'unsatisfiable') return unsatisfiable(reply, read.size);
+        if (read.kind === 'range') {
+          return sendBytes(reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`), read.bytes);
         }
       }
       const data = await backend.readFile(key);
@@ -210,6 +242,12 @@ const files: RouteFamily = {
   },
 };
 export default files;
+
+/** The backend's conditional-write capability (`writeFileIf`, `readFileWithEtag`), when it declares one. */
+function conditionalWrites(backend: StorageBackend): ConditionalWriteBackend | undefined {
+  const b = backend as Partial<ConditionalWriteBackend> & { supports?: { conditionalWrite?: boolean } };
+  return b.supports?.conditionalWrite === true && typeof b.writeFileIf === 'function' && typeof b.readFileWithEtag === 'function' ? (b as ConditionalWriteBackend) : undefined;
+}
 
 function sendBytes(reply: FastifyReply, data: Uint8Array): FastifyReply {
   return reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

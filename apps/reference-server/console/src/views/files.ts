@@ -3,7 +3,7 @@
  * the first 256 KiB through a Range request), download it, upload files into the current
  * folder, delete (after a confirm dialog).
  */
-import { ApiError, encodePath, getJson, request } from '../api.js';
+import { ApiError, errorText, encodePath, getJson, request } from '../api.js';
 import { confirmDialog } from '../auth.js';
 import { h, message, replace } from '../dom.js';
 import { formatBytes, hexDump, utf8OrNull } from '../format.js';
@@ -12,10 +12,6 @@ const PREVIEW_BYTES = 256 * 1024;
 /** Files of a folder that get a size and time (one stat request each). */
 const STAT_LIMIT = 200;
 const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
-
-function errorText(e: unknown): string {
-  return e instanceof ApiError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
-}
 
 const fileUrl = (path: string): string => `/v1/files/${encodePath(path)}`;
 const fileHash = (path: string): string => `#/files/${encodePath(path)}`;

@@ -2,7 +2,7 @@
  * Event logs: the list of logs, one log's stats, a paged view of its events (as text, JSON
  * or hex), a live tail (the server's `follow=1` NDJSON stream) and a box to append an event.
  */
-import { ApiError, getJson, query, readNdjson, request } from '../api.js';
+import { errorText, getJson, query, readNdjson, request } from '../api.js';
 import { h, labelled, message, replace, select } from '../dom.js';
 import { listFolder } from './files.js';
 import { base64ToBytes, formatBytes, hexDump, utf8OrNull } from '../format.js';
@@ -15,10 +15,6 @@ interface WireEvent {
 type Format = 'text' | 'json' | 'hex';
 const PAGE = 50;
 const TAIL_KEEP = 500;
-
-function errorText(e: unknown): string {
-  return e instanceof ApiError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
-}
 
 const logPath = (name: string): string => `/v1/logs/${encodeURIComponent(name)}`;
 
