@@ -1,9 +1,10 @@
-import { constants, readFileSync, statSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { StorageBackend } from '@store/backend-core';
+import { StorageError, type StorageBackend } from '@store/backend-core';
+import { readPackageVersion, requirePath, runCli, UsageError } from '@store/backend-core/cli';
 import type { ConformanceTarget } from './case.js';
 import { formatJUnit, formatJson, formatResultLine, formatSummaryLine, summarize } from './report.js';
 import { runConformance, selectCases, unknownIds } from './runner.js';
@@ -39,9 +40,6 @@ const BUILTIN: Record<string, string> = {
   memory: fileURLToPath(new URL('./targets/memory.js', import.meta.url)),
 };
 
-/** A bad command line: one line on stderr, then the usage, exit 2. */
-class UsageError extends Error {}
-
 const OPTIONS = {
   module: { type: 'string' },
   backend: { type: 'string' },
@@ -55,8 +53,6 @@ const OPTIONS = {
   timeout: { type: 'string' },
   keep: { type: 'boolean', default: false },
   list: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  version: { type: 'boolean', default: false },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
@@ -88,13 +84,14 @@ async function targetFromOptions(values: Values): Promise<ConformanceTarget> {
     modulePath = builtin;
     defaultName = values.backend;
   } else {
+    requirePath(values.module!, 'file', 'module file (--module)');
     modulePath = path.resolve(values.module!);
     defaultName = path.relative(process.cwd(), modulePath) || modulePath;
   }
   try {
     return await loadTarget(modulePath, values.name ?? defaultName);
   } catch (error) {
-    throw new UsageError(`Cannot load ${modulePath}: ${oneLine(error)}`);
+    throw new Error(`Cannot load ${modulePath}: ${oneLine(error)}`);
   }
 }
 
@@ -122,24 +119,29 @@ function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-/** Refuses, before any case runs, an output file that cannot be written. */
+/**
+ * Refuses, before any case runs, an output file that cannot be written: one line naming
+ * the path and the code, exit 1 (the command line was well-formed; the file system said no).
+ */
 async function checkOutputPath(file: string, option: string): Promise<string> {
   const resolved = path.resolve(file);
   const parent = path.dirname(resolved);
-  let st;
-  try {
-    st = statSync(parent);
-  } catch {
-    throw new UsageError(`${option} ${file}: the directory ${parent} does not exist`);
-  }
-  if (!st.isDirectory()) throw new UsageError(`${option} ${file}: ${parent} is not a directory`);
-  if (statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${option} ${file}: is a directory`);
+  requirePath(parent, 'directory', `directory for ${option} ${file}`);
+  if (isDirectory(resolved)) throw new StorageError('EISDIR', `${option}: is a directory`, { path: file });
   try {
     await access(parent, constants.W_OK);
   } catch {
-    throw new UsageError(`${option} ${file}: the directory ${parent} is not writable`);
+    throw new StorageError('EACCES', `${option}: the directory ${parent} is not writable`, { path: file });
   }
   return resolved;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return requirePath(p).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 function parseOnly(values: Values): string[] | undefined {
@@ -151,43 +153,17 @@ function parseOnly(values: Values): string[] | undefined {
   return only;
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-export async function main(argv: string[]): Promise<number> {
-  // A reader that goes away (`| head`) is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
-  try {
-    return await run(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`store-conformance: ${oneLine(error)}`);
-    return 1;
-  }
+/**
+ * Runs the CLI under the shared conventions (`@store/backend-core/cli`): --help and
+ * --version, usage errors exit 2 with the usage, failures one line exit 1, quiet on a
+ * closed pipe. The process exit status is set when it resolves.
+ */
+export function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  return runCli({ name: 'store-conformance', version: readPackageVersion(new URL('../package.json', import.meta.url)), usage: USAGE }, run, argv);
 }
 
 async function run(argv: string[]): Promise<number> {
-  let values: Values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
-  } catch (error) {
-    throw new UsageError(oneLine(error));
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    console.log(version());
-    return 0;
-  }
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const only = parseOnly(values);
   if (values.list) {
     const cases = selectCases({ only });
@@ -204,6 +180,8 @@ async function run(argv: string[]): Promise<number> {
   }
   // Every check of the command line comes before the first case runs.
   const junit = values.junit === undefined ? undefined : await checkOutputPath(values.junit, '--junit');
+  // A missing --location is made (cases are written there); a file in its place is refused here, in one line.
+  if (values.location !== undefined && existsSync(values.location)) requirePath(values.location, 'directory', 'directory for --location');
   const target = await targetFromOptions(values);
   const name = target.name ?? 'backend';
   if (!values.json) console.log(`StorageBackend conformance: ${name}${values.location ? ` (cases under ${path.resolve(values.location)})` : ''}`);

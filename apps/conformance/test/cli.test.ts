@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +59,10 @@ describe('store-conformance CLI', () => {
     expect(cli(['--backend', 'nope']).stderr).toMatch(/Unknown --backend 'nope'/);
     expect(cli(['--backend', 'fs', '--timeout', 'soon']).code).toBe(2);
     expect(cli(['--bogus']).code).toBe(2);
-    expect(cli(['--module', path.join(work, 'missing.js')]).stderr).toMatch(/Cannot load/);
+    // A module path that does not exist is a failure of the file system, not of the command line: one line, exit 1.
+    const missing = cli(['--module', path.join(work, 'missing.js')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`store-conformance: ENOENT: no such module file (--module) (path '${path.join(work, 'missing.js')}')\n`);
     const typo = cli(['--backend', 'memory', '--only', 'SB-PTAH']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/no case matches SB-PTAH/);
@@ -68,23 +71,31 @@ describe('store-conformance CLI', () => {
   test('--only with an unknown id among known ones, or empty, is a usage error and runs nothing', () => {
     const mixed = cli(['--backend', 'memory', '--only', 'SB-PATH-01,NOPE']);
     expect([mixed.code, mixed.stdout]).toEqual([2, '']);
-    expect(mixed.stderr.split('\n')[0]).toBe('--only: no case matches NOPE; see --list');
+    expect(mixed.stderr.split('\n')[0]).toBe('store-conformance: --only: no case matches NOPE; see --list');
     for (const only of ['', ',', ' ']) {
       const empty = cli(['--backend', 'memory', '--only', only]);
       expect([empty.code, empty.stdout]).toEqual([2, '']);
-      expect(empty.stderr).toMatch(/^--only needs at least one case id/);
+      expect(empty.stderr).toMatch(/^store-conformance: --only needs at least one case id/);
     }
   });
 
-  test('--junit into a missing directory fails at once with exit 2 and one line, before any case runs', () => {
-    const r = cli(['--backend', 'memory', '--junit', path.join(work, 'no', 'such', 'dir', 'report.xml')]);
-    expect(r.code).toBe(2);
+  test('--junit into a missing directory, or onto a directory, fails at once with exit 1 and one line, before any case runs', () => {
+    const dir = path.join(work, 'no', 'such', 'dir');
+    const r = cli(['--backend', 'memory', '--junit', path.join(dir, 'report.xml')]);
+    expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toMatch(/^--junit .*report\.xml: the directory .* does not exist$/);
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stderr).toBe(`store-conformance: ENOENT: no such directory for --junit ${path.join(dir, 'report.xml')} (path '${dir}')\n`);
     const onDir = cli(['--backend', 'memory', '--junit', work]);
-    expect([onDir.code, onDir.stdout]).toEqual([2, '']);
-    expect(onDir.stderr).toMatch(/is a directory/);
+    expect([onDir.code, onDir.stdout]).toEqual([1, '']);
+    expect(onDir.stderr).toBe(`store-conformance: EISDIR: --junit: is a directory (path '${work}')\n`);
+  });
+
+  test('--location on a file: one line naming it, exit 1, before any case runs', () => {
+    const file = path.join(work, 'a-file');
+    writeFileSync(file, 'x');
+    const r = cli(['--backend', 'memory', '--location', file]);
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe(`store-conformance: ENOTDIR: not a directory (expected a directory for --location) (path '${file}')\n`);
   });
 
   test('--list --json prints the cases as JSON; --name names the target in reports; --version', () => {

@@ -80,9 +80,12 @@ function isUsageError(error: unknown): error is Error {
   return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
-/** parseArgs messages run over several lines ("… To specify a positional argument …"). */
+/** parseArgs messages run on ("… To specify a positional argument …"): the first sentence names the problem. */
 function oneLine(message: string): string {
-  return message.split('\n')[0]!.trim();
+  return message
+    .split('\n')[0]!
+    .replace(/\. To specify a positional argument starting with a '-'.*$/, '.')
+    .trim();
 }
 
 let pipeGuardInstalled = false;
@@ -112,3 +115,5 @@ export function parseCount(value: string, option: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--${option} must be a non-negative integer, got '${value}'`);
   return n;
 }
+
+export { createProgress, plural, readPackageVersion, requirePath, type PathKind, type Progress } from './cli-helpers.js';

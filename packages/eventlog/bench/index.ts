@@ -12,6 +12,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, readSync, readdirSync,
 import os from 'node:os';
 import path from 'node:path';
 import { quick, runBenchmarks, type BenchCase } from '@store/bench-harness';
+import { rng } from '@store/test-helpers';
 import { DEFAULT_MAX_FILE_SIZE, EventLog, SEGMENT_HEADER_SIZE } from '../src/index.js';
 
 const EVENT = 100;
@@ -151,14 +152,7 @@ function rawScan(file: string): number {
 }
 
 /** mulberry32: a seeded generator with a full period (an LCG on doubles repeated itself here). */
-let seed = 12345;
-const random = (): number => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const random = rng(12345);
 
 // ---------------------------------------------------------------- durable appends
 

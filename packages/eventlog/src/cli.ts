@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isStorageError } from '@store/backend-core';
+import { StorageError } from '@store/backend-core';
+import { createProgress, parseCount, plural, readPackageVersion, requirePath, runCli, UsageError } from '@store/backend-core/cli';
 import { EventLog } from './event-log.js';
+import { META_FILE, parseSegmentFileName } from './format.js';
 
 const USAGE = `usage: eventlog <command> <directory> [options]
 
@@ -12,9 +15,19 @@ commands:
   verify  <dir>                          check every record; exit 1 if anything is wrong
   repair  <dir>                          cut torn tails, drop damaged records, rebuild indexes
 
+options:
+  -h, --help     this text
+  --version      the package version
+
+Every command needs an existing log: a missing directory is an error and nothing is
+created. Progress is shown on stderr when it is a terminal.
+
 exit codes: 0 ok, 1 problems found or an error, 2 usage error`;
 
 type Format = 'text' | 'json' | 'hex' | 'base64';
+
+const COMMANDS = new Set(['stats', 'cat', 'verify', 'repair']);
+const FORMATS = new Set(['text', 'json', 'hex', 'base64']);
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -23,51 +36,47 @@ async function main(argv: string[]): Promise<number> {
     options: {
       from: { type: 'string' },
       to: { type: 'string' },
-      format: { type: 'string', default: 'text' },
+      format: { type: 'string' },
       follow: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const [command, dir] = positionals;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+  const [command, dir, ...extra] = positionals;
+  if (command === undefined) throw new UsageError('expected a command: stats, cat, verify or repair');
+  if (!COMMANDS.has(command)) throw new UsageError(`unknown command '${command}'`);
+  if (dir === undefined) throw new UsageError(`${command} needs a log directory`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (command !== 'cat' && (values.from !== undefined || values.to !== undefined || values.format !== undefined || values.follow)) {
+    throw new UsageError('--from, --to, --format and --follow go with cat');
   }
-  if (command === undefined || dir === undefined || positionals.length > 2) return usage('expected a command and a directory');
+  if (values.json && command !== 'stats') throw new UsageError('--json goes with stats');
+  const from = values.from === undefined ? 0 : parseCount(values.from, 'from');
+  const to = values.to === undefined ? Number.POSITIVE_INFINITY : parseCount(values.to, 'to');
+  const format = values.format ?? 'text';
+  if (!FORMATS.has(format)) throw new UsageError(`unknown --format '${format}'; choose text, json, hex or base64`);
+  requireLog(dir);
   switch (command) {
     case 'stats':
       return stats(dir, values.json);
-    case 'cat': {
-      const from = parseId(values.from, 'from', 0);
-      const to = parseId(values.to, 'to', Number.POSITIVE_INFINITY);
-      const format = values.format as Format;
-      if (from === undefined || to === undefined) return 2;
-      if (!['text', 'json', 'hex', 'base64'].includes(format)) return usage(`unknown format '${format}'`);
-      return cat(dir, from, to, format, values.follow);
-    }
+    case 'cat':
+      return cat(dir, from, to, format as Format, values.follow);
     case 'verify':
       return verify(dir);
-    case 'repair':
-      return repair(dir);
     default:
-      return usage(`unknown command '${command}'`);
+      return repair(dir);
   }
 }
 
-function usage(problem: string): number {
-  process.stderr.write(`eventlog: ${problem}\n\n${USAGE}\n`);
-  return 2;
-}
-
-function parseId(value: string | undefined, name: string, fallback: number): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    usage(`--${name} must be a non-negative integer, got '${value}'`);
-    return undefined;
+/**
+ * An existing directory holding a log (a segment or meta.json), checked before anything
+ * is opened: `repair` opens for writing, which would otherwise start a new, empty log.
+ */
+function requireLog(dir: string): void {
+  requirePath(dir, 'directory', 'log directory');
+  const names = readdirSync(dir);
+  if (!names.includes(META_FILE) && names.every((n) => parseSegmentFileName(n) === undefined)) {
+    throw new StorageError('ENOENT', 'no event log here (no meta.json, no segment files)', { path: dir });
   }
-  return n;
 }
 
 async function stats(dir: string, json: boolean): Promise<number> {
@@ -136,28 +145,25 @@ function formatEvent(id: number, data: Uint8Array, format: Format): string {
 
 async function verify(dir: string): Promise<number> {
   await using log = await EventLog.open(dir, { readOnly: true });
-  const report = await log.verify();
+  const progress = createProgress();
+  const report = await log.verify({ onProgress: (done, total) => progress.update(`verifying ${dir}: segment ${done + 1} of ${total}`) });
+  progress.done();
   for (const p of report.problems) process.stdout.write(`PROBLEM ${p.segment} offset ${p.offset}: ${p.reason}\n`);
-  process.stdout.write(`${report.segmentsChecked} segments, ${report.recordsChecked} records checked, ${report.problems.length} problems\n`);
+  process.stdout.write(`${plural(report.segmentsChecked, 'segment')}, ${plural(report.recordsChecked, 'record')} checked, ${plural(report.problems.length, 'problem')}\n`);
   return report.problems.length === 0 ? 0 : 1;
 }
 
 async function repair(dir: string): Promise<number> {
-  await using log = await EventLog.open(dir, { repair: true });
+  const progress = createProgress();
+  progress.update(`repairing ${dir}: reading every segment`);
+  await using log = await EventLog.open(dir, { repair: true }).finally(() => progress.done());
   const { recovery, events, segments } = await log.stats();
-  for (const t of recovery.truncated) process.stdout.write(`truncated ${t.segment} at ${t.offset} (${t.droppedBytes} bytes of torn tail)\n`);
-  for (const p of recovery.repaired) process.stdout.write(`${p.action} ${p.segment} at ${p.offset} (${p.droppedBytes} bytes): ${p.reason}\n`);
+  for (const t of recovery.truncated) process.stdout.write(`truncated ${t.segment} at ${t.offset} (${plural(t.droppedBytes, 'byte')} of torn tail)\n`);
+  for (const p of recovery.repaired) process.stdout.write(`${p.action} ${p.segment} at ${p.offset} (${plural(p.droppedBytes, 'byte')}): ${p.reason}\n`);
   for (const name of recovery.rebuiltIndexes) process.stdout.write(`rebuilt index ${name}\n`);
-  process.stdout.write(`${segments} segments, ${events} events, ${recovery.truncated.length + recovery.repaired.length} problems fixed\n`);
+  const fixed = recovery.truncated.length + recovery.repaired.length;
+  process.stdout.write(`${plural(segments, 'segment')}, ${plural(events, 'event')}, ${fixed === 0 ? 'nothing to repair' : `${plural(fixed, 'problem')} fixed`}\n`);
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`eventlog: ${isStorageError(error) ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+void runCli({ name: 'eventlog', version: readPackageVersion(new URL('../package.json', import.meta.url)), usage: USAGE }, main);

@@ -215,7 +215,17 @@ export class EventLog implements AsyncDisposable {
     checkText(directory, 'directory');
     const dir = path.resolve(directory);
     const readOnly = options.readOnly === true;
-    if (!readOnly) {
+    if (readOnly) {
+      // A reader creates nothing: a missing directory is reported, never made (the backend below would make it).
+      let st;
+      try {
+        st = statSync(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError('ENOENT', 'no event log here', { path: directory });
+        throw fromNodeError(error, directory, 'open event log');
+      }
+      if (!st.isDirectory()) throw new StorageError('ENOTDIR', 'not a directory', { path: directory });
+    } else {
       try {
         mkdirSync(dir, { recursive: true });
       } catch (error) {
@@ -784,13 +794,17 @@ export class EventLog implements AsyncDisposable {
     return report;
   }
 
-  /** Reads every record of every segment (archived ones too, if reachable) without changing anything. */
-  async verify(options: { signal?: AbortSignal } = {}): Promise<VerifyReport> {
+  /**
+   * Reads every record of every segment (archived ones too, if reachable) without changing
+   * anything. `onProgress(checked, total)` is called before each segment (counts of segments).
+   */
+  async verify(options: { signal?: AbortSignal; onProgress?: (segmentsChecked: number, segments: number) => void } = {}): Promise<VerifyReport> {
     if (this.#closed) throw CLOSED();
     const report: VerifyReport = { segmentsChecked: 0, recordsChecked: 0, problems: [] };
     if (!this.readOnly) this.#appender!.flush();
     for (const seg of this.#segments) {
       options.signal?.throwIfAborted();
+      options.onProgress?.(report.segmentsChecked, this.#segments.length);
       report.segmentsChecked++;
       const probe = new Segment(seg.number, seg.firstId);
       let result;

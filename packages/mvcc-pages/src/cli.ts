@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isStorageError } from '@store/backend-core';
+import { parseCount, plural, readPackageVersion, requirePath, runCli, UsageError } from '@store/backend-core/cli';
 import { PageStore } from './page-store.js';
 import { pageName, pageNumber } from './page-id.js';
 import { parseNamespace } from './namespace.js';
@@ -28,35 +27,16 @@ options:
 
 exit codes: 0 ok, 1 problems found or an error, 2 usage error`;
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        at: { type: 'string' },
-        tsn: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    out(`${pkg.version}\n`);
-    return 0;
-  }
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      at: { type: 'string' },
+      tsn: { type: 'string' },
+    },
+  });
   const [command, dir, ...rest] = positionals;
   if (command === undefined) throw new UsageError('expected a command');
   if (!['inspect', 'page', 'cleanup', 'compact', 'verify'].includes(command)) throw new UsageError(`unknown command '${command}'`);
@@ -64,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   const wantArgs = command === 'page' ? 2 : 0;
   if (rest.length !== wantArgs) throw new UsageError(command === 'page' ? 'page needs <namespace> <page>' : `unexpected argument '${rest[0]}'`);
   if (command !== 'page' && (values.at !== undefined || values.tsn !== undefined)) throw new UsageError('--at and --tsn go with the page command');
+  requirePath(dir, 'directory', 'store directory');
   switch (command) {
     case 'inspect':
       return inspect(dir, values.json);
@@ -80,11 +61,6 @@ async function main(argv: string[]): Promise<number> {
 
 function out(text: string): void {
   process.stdout.write(text);
-}
-
-function parseCount(value: string, name: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
-  return Number(value);
 }
 
 async function inspect(dir: string, json: boolean): Promise<number> {
@@ -163,26 +139,8 @@ async function verify(dir: string): Promise<number> {
   await using store = await PageStore.open(dir, { readOnly: true });
   const report = await verifyStore(store);
   for (const p of report.problems) out(`PROBLEM ${p.where}: ${p.problem}\n`);
-  out(`${report.commits} commits, ${report.pagesChecked} current pages checked, ${report.restorable} restorable from the log, ${report.problems.length} problems\n`);
+  out(`${plural(report.commits, 'commit')}, ${plural(report.pagesChecked, 'current page')} checked, ${report.restorable} restorable from the log, ${plural(report.problems.length, 'problem')}\n`);
   return report.problems.length === 0 ? 0 : 1;
 }
 
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`mvcc-pages: ${error.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`mvcc-pages: ${isStorageError(error) || error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+void runCli({ name: 'mvcc-pages', version: readPackageVersion(new URL('../package.json', import.meta.url)), usage: USAGE }, main);

@@ -1,27 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir as sharedTempDir, type TempDir } from '@store/test-helpers';
 import { PageStore, type OpenOptions } from '../src/index.js';
 
-/** A fresh temp directory per test, removed afterwards. */
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'mvcc-pages-test-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+export { rng } from '@store/test-helpers';
 
-/** Seeded PRNG (mulberry32) so a failing run can be reproduced from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A fresh temp directory per test, removed afterwards (`cleanup()` or `await using`). */
+export const tempDir = (): Promise<TempDir> => sharedTempDir('mvcc-pages-test-');
 
 /** Opens a store in a temp dir; `done()` closes it and removes the dir. */
 export async function withStore(options: OpenOptions = {}): Promise<{ store: PageStore; dir: string; done: () => Promise<void> }> {

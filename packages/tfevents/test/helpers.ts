@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { runNode, tempDir as sharedTempDir, type NodeRun, type TempDir } from '@store/test-helpers';
 import { it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
@@ -31,13 +30,13 @@ export function itWithFixtures(name: string, fn: () => Promise<void> | void): vo
 }
 export const PACKAGE_ROOT = path.resolve(here, '..');
 
-export async function tempDir(prefix = 'tfevents-test-'): Promise<{ dir: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  return { dir, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
-}
+export { collect } from '@store/test-helpers';
 
-export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
+/** A fresh temp directory, removed by `await using` (or `cleanup()`). */
+export const tempDir = (prefix = 'tfevents-test-'): Promise<TempDir> => sharedTempDir(prefix);
+
+/** The built `tfevents` command (tests run after `pnpm build`). */
+export const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
+
+/** Runs `tfevents ...args` in pipes (no terminal) to its end. */
+export const cli = (...args: string[]): Promise<NodeRun> => runNode(CLI, args);

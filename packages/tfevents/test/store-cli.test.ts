@@ -1,23 +1,9 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, TfEventsStore, listEventFiles, verifyFile } from '../src/index.js';
-import { FIXTURES, PACKAGE_ROOT, itWithFixtures, tempDir } from './helpers.js';
+import { cli, FIXTURES, itWithFixtures, tempDir } from './helpers.js';
 
-const run = promisify(execFile);
-const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('TfEventsStore', () => {
   it('stores scalar, histogram and profiling events and reads every file back', async () => {
@@ -63,8 +49,8 @@ describe('tfevents CLI', () => {
     await writer.close();
     const text = await cli('inspect', tmp.dir);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/run \.: 1 file\(s\)/);
-    expect(text.stdout).toMatch(/run loss_train: 1 file\(s\)/);
+    expect(text.stdout).toMatch(/run \.: 1 file, 2 events\n/);
+    expect(text.stdout).toMatch(/run loss_train: 1 file, \d+ events\n/);
     expect(text.stdout).toMatch(/lr {2}scalar {2}count=1 {2}steps=1\.\.1/);
   });
 
@@ -84,7 +70,7 @@ describe('tfevents CLI', () => {
     const file = path.join(tmp.dir, name!);
     const good = await cli('verify', tmp.dir);
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/^ok .*: 21 record\(s\)/);
+    expect(good.stdout).toMatch(/^ok .*: 21 records\n1 file, 21 records verified: all ok\n$/);
 
     appendFileSync(file, readFileSync(file).subarray(0, 30));
     const torn = await cli('verify', file);

@@ -6,22 +6,12 @@ import { StorageError } from '@store/backend-core';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, TfEventsStore, encodeRecord, listEventFiles, listRuns, readEventBatches, readEvents, readRun, readRunBatches, type TfEvent } from '../src/index.js';
 import { encodeEvent } from '../src/proto/index.js';
-import { PACKAGE_ROOT, collect, tempDir } from './helpers.js';
+import { cli, collect, PACKAGE_ROOT, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
 
 /** Issue 10: faults found by an independent round of tests, one test (at least) per item. */
 
-const run = promisify(execFile);
-const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Collects what an iterable hands out before it throws, and the error. */
 async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
@@ -314,8 +304,8 @@ describe('7: one stray file does not poison a directory', () => {
     expect(bad[0]).toMatchObject({ code: 'ECORRUPT', path: stray, offset: 0 });
     const inspect = await cli('inspect', tmp.dir);
     expect(inspect.code).toBe(0);
-    expect(inspect.stdout).toContain('run run: 1 file(s), 11 event(s)');
-    expect(inspect.stdout).toContain('run other: 1 file(s), 6 event(s)');
+    expect(inspect.stdout).toContain('run run: 1 file, 11 events');
+    expect(inspect.stdout).toContain('run other: 1 file, 6 events');
     expect(inspect.stderr).toContain('notes.tfevents.md');
     const cat = await cli('cat', path.join(tmp.dir, 'run'));
     expect(cat.code).toBe(0);

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32c } from '@store/backend-core';
 import { formatRate, quick, runBenchmarks, type BenchGroup, type CaseResult } from '@store/bench-harness';
+import { rng } from '@store/test-helpers';
 import { VectorFile, recordSize } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
@@ -37,18 +38,7 @@ const QUERY_BATCH = 100;
 const root = mkdtempSync(path.join(os.tmpdir(), 'vector-file-bench-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = random(42);
+const rand = rng(42);
 const data = new Float32Array(N * DIM);
 for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
 const vectorOf = (i: number): Float32Array => data.subarray(i * DIM, (i + 1) * DIM);

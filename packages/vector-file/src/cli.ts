@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isStorageError } from '@store/backend-core';
+import { createProgress, plural, readPackageVersion, requirePath, runCli, UsageError } from '@store/backend-core/cli';
 import { VectorFile } from './vector-file.js';
 
 const USAGE = `usage: vector-file <command> <file> [args] [options]
@@ -21,37 +20,27 @@ exit codes: 0 ok, 1 problems found or an error, 2 usage error`;
 const COMMANDS: Record<string, number> = { stats: 0, get: 1, verify: 0, compact: 0 };
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      // runCli answers --version; -v is this CLI's own short form of it.
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+  });
   if (values.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const [command, file, ...rest] = positionals;
-  if (command === undefined) return usage('expected a command');
+  if (command === undefined) throw new UsageError('expected a command');
   const extra = COMMANDS[command];
-  if (extra === undefined) return usage(`unknown command '${command}'`);
-  if (file === undefined) return usage(`${command} needs a file`);
-  if (rest.length !== extra) return usage(extra === 0 ? `${command} takes only a file` : `${command} takes a file and an id`);
-  if (values.json && command !== 'stats') return usage('--json applies to stats only');
+  if (extra === undefined) throw new UsageError(`unknown command '${command}'`);
+  if (file === undefined) throw new UsageError(`${command} needs a file`);
+  if (rest.length !== extra) throw new UsageError(extra === 0 ? `${command} takes only a file` : `${command} takes a file and an id`);
+  if (values.json && command !== 'stats') throw new UsageError('--json applies to stats only');
+  requirePath(file, 'file', 'vector file');
   switch (command) {
     case 'stats':
       return stats(file, values.json);
@@ -62,11 +51,6 @@ async function main(argv: string[]): Promise<number> {
     default:
       return compact(file);
   }
-}
-
-function usage(problem: string): number {
-  process.stderr.write(`vector-file: ${problem}\n\n${USAGE}\n`);
-  return 2;
 }
 
 async function stats(file: string, json: boolean): Promise<number> {
@@ -104,33 +88,21 @@ async function verify(file: string): Promise<number> {
   await using vf = await VectorFile.open(file, { readOnly: true, repair: true });
   const report = await vf.verify();
   for (const p of report.problems) process.stdout.write(`PROBLEM offset ${p.offset}: ${p.reason}\n`);
-  process.stdout.write(`${report.records} records (${report.live} live vectors), ${report.bytes} bytes checked, ${report.problems.length} problems\n`);
+  process.stdout.write(`${plural(report.records, 'record')} (${plural(report.live, 'live vector')}), ${plural(report.bytes, 'byte')} checked, ${plural(report.problems.length, 'problem')}\n`);
   return report.problems.length === 0 ? 0 : 1;
 }
 
 async function compact(file: string): Promise<number> {
   await using vf = await VectorFile.open(file);
-  const tty = process.stderr.isTTY === true;
+  const progress = createProgress();
   const result = await vf.compact({
-    onProgress: tty ? (done, total) => process.stderr.write(`\rcompacting ${file}: ${total === 0 ? 100 : Math.floor((100 * done) / total)}%`) : undefined,
+    onProgress: (done, total) => progress.update(`compacting ${file}: ${total === 0 ? 100 : Math.floor((100 * done) / total)}%`),
   });
-  if (tty) process.stderr.write('\n');
-  process.stdout.write(`${result.vectors} vectors, ${result.bytesBefore} -> ${result.bytesAfter} bytes\n`);
+  progress.done();
+  process.stdout.write(`${plural(result.vectors, 'vector')}, ${result.bytesBefore} -> ${plural(result.bytesAfter, 'byte')}\n`);
   return 0;
 }
 
-// A closed pipe (`vector-file get … | head -c1`) is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
+const VERSION = readPackageVersion(new URL('../package.json', import.meta.url));
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`vector-file: ${isStorageError(error) ? error.message : error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+void runCli({ name: 'vector-file', version: VERSION, usage: USAGE }, main);
