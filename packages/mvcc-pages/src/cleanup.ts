@@ -131,9 +131,13 @@ export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
       }
       continue;
     }
-    // Folder of a deleted (or never committed) namespace: remove once nothing is left in it.
+    // Folder of a deleted (or never committed) namespace: remove once nothing is left in it
+    // and it has been left alone for a while. A writer makes the folder and then, a few
+    // awaits later (fsyncs), creates its version file in it: a young empty folder may be
+    // one a transaction is about to write into (its writer also makes it again if needed).
     const left = safeList(dir).filter((n) => !n.startsWith('.versions.'));
     if (left.length > 0 || index.allNamespaces().some((n) => n.startsWith(`${ns}.`) && index.nsExists(n, index.end))) continue;
+    if (Date.now() - (safeStat(dir)?.mtimeMs ?? Date.now()) <= TEMP_MIN_AGE_MS) continue;
     try {
       for (const n of safeList(dir)) await fs.unlink(path.join(dir, n));
       await fs.rmdir(dir);

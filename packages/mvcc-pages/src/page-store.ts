@@ -611,15 +611,18 @@ export class PageStore implements AsyncDisposable {
       throw new StorageError('EINVAL', `page would be ${bytes.length} bytes, over the page size of ${this.config.pageSize}`, { path: `${ns}/${pageName(page)}` });
     }
     const file = this.versionFile(ns, page, txn.tsn);
-    await this.#ensureFolder(ns);
-    try {
-      await writeFileDirect(file, bytes, this.config.durability === 'always');
-    } catch (error) {
-      if (!isStorageError(error, 'ENOENT')) throw error;
-      // Cleanup removed the folder of a namespace that had no committed pages; make it again.
-      this.#durableDirs.delete(namespaceFolder(ns));
-      await this.#ensureFolder(ns);
-      await writeFileDirect(file, bytes, this.config.durability === 'always');
+    // Cleanup (of any process) may remove the folder of a namespace with no committed pages
+    // between our mkdir and our create; make it again. Cleanup spares young folders, so a
+    // second loss means something else is removing folders: give up after a few.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#ensureFolder(ns);
+        await writeFileDirect(file, bytes, this.config.durability === 'always');
+        break;
+      } catch (error) {
+        if (!isStorageError(error, 'ENOENT') || attempt === 5) throw error;
+        this.#durableDirs.delete(namespaceFolder(ns));
+      }
     }
     txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
   }
