@@ -44,7 +44,7 @@ describe('history checker', () => {
 });
 
 describe('serializable histories across processes', () => {
-  it('10,000 random transactions from 4 processes: the dependency graph has no cycle', async () => {
+  it('10,000 random transactions from 4 processes: the dependency graph has no cycle', { timeout: 300_000 }, async () => {
     const WORKERS = 4;
     const PER_WORKER = 2500;
     // Seed the pages every worker reads and writes; the seed is part of the history.
