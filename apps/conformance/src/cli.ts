@@ -119,10 +119,17 @@ function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-/**
- * Refuses, before any case runs, an output file that cannot be written: one line naming
- * the path and the code, exit 1 (the command line was well-formed; the file system said no).
- */
+/** Runs a check of the command line; a StorageError from it becomes a usage error (exit 2) that keeps its code and path. */
+async function asUsageError<T>(check: () => T | Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof StorageError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Refuses, before any case runs, an output file that cannot be written, naming the path and the code. */
 async function checkOutputPath(file: string, option: string): Promise<string> {
   const resolved = path.resolve(file);
   const parent = path.dirname(resolved);
@@ -179,9 +186,11 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--timeout must be a positive whole number of milliseconds, got '${values.timeout}'`);
   }
   // Every check of the command line comes before the first case runs.
-  const junit = values.junit === undefined ? undefined : await checkOutputPath(values.junit, '--junit');
-  // A missing --location is made (cases are written there); a file in its place is refused here, in one line.
-  if (values.location !== undefined && existsSync(values.location)) requirePath(values.location, 'directory', 'directory for --location');
+  // An output path that cannot be used is a mistake in the command line (issue 11): exit 2,
+  // one line with the code and the path, and nothing run.
+  const junit = values.junit === undefined ? undefined : await asUsageError(() => checkOutputPath(values.junit!, '--junit'));
+  // A missing --location is made (cases are written there); a file in its place is refused here.
+  if (values.location !== undefined && existsSync(values.location)) await asUsageError(async () => requirePath(values.location!, 'directory', 'directory for --location'));
   const target = await targetFromOptions(values);
   const name = target.name ?? 'backend';
   if (!values.json) console.log(`StorageBackend conformance: ${name}${values.location ? ` (cases under ${path.resolve(values.location)})` : ''}`);

@@ -79,23 +79,24 @@ describe('store-conformance CLI', () => {
     }
   });
 
-  test('--junit into a missing directory, or onto a directory, fails at once with exit 1 and one line, before any case runs', () => {
+  test('--junit into a missing directory, or onto a directory, is a usage error (exit 2, one line with code and path) before any case runs', () => {
     const dir = path.join(work, 'no', 'such', 'dir');
     const r = cli(['--backend', 'memory', '--junit', path.join(dir, 'report.xml')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`store-conformance: ENOENT: no such directory for --junit ${path.join(dir, 'report.xml')} (path '${dir}')\n`);
+    expect(r.stderr.split('\n')[0]).toBe(`store-conformance: ENOENT: no such directory for --junit ${path.join(dir, 'report.xml')} (path '${dir}')`);
+    expect(r.stderr).toContain('Usage: store-conformance');
     const onDir = cli(['--backend', 'memory', '--junit', work]);
-    expect([onDir.code, onDir.stdout]).toEqual([1, '']);
-    expect(onDir.stderr).toBe(`store-conformance: EISDIR: --junit: is a directory (path '${work}')\n`);
+    expect([onDir.code, onDir.stdout]).toEqual([2, '']);
+    expect(onDir.stderr.split('\n')[0]).toBe(`store-conformance: EISDIR: --junit: is a directory (path '${work}')`);
   });
 
-  test('--location on a file: one line naming it, exit 1, before any case runs', () => {
+  test('--location on a file: a usage error naming it (exit 2) before any case runs', () => {
     const file = path.join(work, 'a-file');
     writeFileSync(file, 'x');
     const r = cli(['--backend', 'memory', '--location', file]);
-    expect([r.code, r.stdout]).toEqual([1, '']);
-    expect(r.stderr).toBe(`store-conformance: ENOTDIR: not a directory (expected a directory for --location) (path '${file}')\n`);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr.split('\n')[0]).toBe(`store-conformance: ENOTDIR: not a directory (expected a directory for --location) (path '${file}')`);
   });
 
   test('--list --json prints the cases as JSON; --name names the target in reports; --version', () => {

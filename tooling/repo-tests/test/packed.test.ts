@@ -79,6 +79,15 @@ describe('packed tarballs', () => {
     expect(publicPackages.map((p) => p.manifest.name)).toEqual(expect.arrayContaining(['@store/backend-core', '@store/eventlog', '@store/tfevents']));
   });
 
+  // What a registry page and `npm search` show. There is no public remote yet, so
+  // repository/homepage/bugs are left out rather than made up.
+  it.each(publicPackages.map((p) => [p.manifest.name, p.manifest] as const))('%s: has a description, keywords and a license', (_name, manifest) => {
+    const m = manifest as { description?: unknown; keywords?: unknown; license?: unknown };
+    expect(typeof m.description === 'string' && m.description.length).toBeGreaterThan(20);
+    expect(Array.isArray(m.keywords) && m.keywords.length).toBeGreaterThanOrEqual(3);
+    expect(m.license).toBe('MIT');
+  });
+
   it.each(publicPackages.map((p) => p.manifest.name))('%s: ships no source map comment without its map', (name) => {
     const unpacked = path.join(work, 'unpacked', name);
     mkdirSync(unpacked, { recursive: true });
