@@ -4,9 +4,7 @@
  * write starts and `D <file> <version>` once it resolved. The parent kills it with
  * SIGKILL at a random moment and checks every file against those lines.
  */
-import { openSync, writeSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import type { StorageBackend } from '@store/backend-core';
+import { killSafeLog, openBackendFromModule } from './child-process.js';
 import { prng, versionBytes } from './content.js';
 
 interface WriterArgs {
@@ -22,19 +20,10 @@ interface WriterArgs {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WriterArgs;
-const mod = (await import(pathToFileURL(args.module).href)) as {
-  createBackend?: (location: string) => StorageBackend | Promise<StorageBackend>;
-  default?: (location: string) => StorageBackend | Promise<StorageBackend>;
-};
-const create = mod.createBackend ?? mod.default;
-if (typeof create !== 'function') throw new Error(`${args.module} exports no createBackend(location)`);
-const backend = await create(args.location);
+const backend = await openBackendFromModule(args.module, args.location);
 const random = prng(args.seed);
 
-// A synchronous write(2) to a file: once it returns the line is in the kernel and
-// survives the SIGKILL, unlike output buffered on the way to a pipe.
-const logFd = openSync(args.log, 'a');
-const say = (line: string): void => void writeSync(logFd, `${line}\n`);
+const say = killSafeLog(args.log);
 
 async function worker(first: number): Promise<never> {
   const version = new Map<number, number>();

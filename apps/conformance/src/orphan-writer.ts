@@ -4,9 +4,7 @@
  * write starts and `D <n>` once it resolved, until the parent kills it with SIGKILL in the
  * middle of one — leaving that write's temp file behind as an orphan.
  */
-import { openSync, writeSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import type { StorageBackend } from '@store/backend-core';
+import { killSafeLog, openBackendFromModule } from './child-process.js';
 import { versionBytes } from './content.js';
 
 interface OrphanWriterArgs {
@@ -19,19 +17,11 @@ interface OrphanWriterArgs {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as OrphanWriterArgs;
-const mod = (await import(pathToFileURL(args.module).href)) as {
-  createBackend?: (location: string) => StorageBackend | Promise<StorageBackend>;
-  default?: (location: string) => StorageBackend | Promise<StorageBackend>;
-};
-const create = mod.createBackend ?? mod.default;
-if (typeof create !== 'function') throw new Error(`${args.module} exports no createBackend(location)`);
-const backend = await create(args.location);
+const backend = await openBackendFromModule(args.module, args.location);
 // One self-describing version for every file: a completed file reads back as exactly it.
 const bytes = versionBytes(0, 1, args.size);
 
-// A synchronous write(2): once it returns the line is in the kernel and survives SIGKILL.
-const logFd = openSync(args.log, 'a');
-const say = (line: string): void => void writeSync(logFd, `${line}\n`);
+const say = killSafeLog(args.log);
 
 process.stdout.write('READY\n');
 for (let n = 0; ; n++) {
