@@ -56,11 +56,23 @@ export interface Progress {
 }
 
 /**
+ * Where progress goes: the part of a `tty.WriteStream` (process.stderr) it uses. Declared
+ * here so the public types need no `@types/node`.
+ */
+export interface ProgressStream {
+  /** True only on a terminal. */
+  isTTY?: boolean;
+  /** Terminal width in characters (80 assumed when unknown). */
+  columns?: number;
+  write(text: string): unknown;
+}
+
+/**
  * Progress for long work (verify, repair, inspect of large inputs). Shown only when the
  * stream is a terminal: in a pipe, a log file or CI it would be noise mixed into output
  * meant for programs, so there nothing is written at all.
  */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(stream: ProgressStream = process.stderr): Progress {
   if (stream.isTTY !== true) return { update: () => undefined, done: () => undefined };
   let shown = false;
   return {

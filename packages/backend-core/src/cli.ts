@@ -116,4 +116,4 @@ export function parseCount(value: string, option: string): number {
   return n;
 }
 
-export { createProgress, plural, readPackageVersion, requirePath, type PathKind, type Progress } from './cli-helpers.js';
+export { createProgress, plural, readPackageVersion, requirePath, type PathKind, type Progress, type ProgressStream } from './cli-helpers.js';

@@ -131,13 +131,15 @@ export async function runCleanup(ctx: CleanupContext): Promise<CleanupStats> {
       }
       continue;
     }
-    // Folder of a deleted (or never committed) namespace: remove once nothing is left in it
-    // and it has been left alone for a while. A writer makes the folder and then, a few
-    // awaits later (fsyncs), creates its version file in it: a young empty folder may be
-    // one a transaction is about to write into (its writer also makes it again if needed).
+    // Folder of a deleted (or never committed) namespace: remove once nothing is left in it.
+    // A writer makes the folder of a new namespace and then, a few awaits later (fsyncs),
+    // creates its version file in it, so a young empty folder of a namespace the log has
+    // never named may be one a transaction is about to write into: it waits a minute. (A
+    // writer whose folder is removed anyway makes it again.)
     const left = safeList(dir).filter((n) => !n.startsWith('.versions.'));
     if (left.length > 0 || index.allNamespaces().some((n) => n.startsWith(`${ns}.`) && index.nsExists(n, index.end))) continue;
-    if (Date.now() - (safeStat(dir)?.mtimeMs ?? Date.now()) <= TEMP_MIN_AGE_MS) continue;
+    const young = Date.now() - (safeStat(dir)?.mtimeMs ?? Date.now()) <= TEMP_MIN_AGE_MS;
+    if (young && !index.allNamespaces().includes(ns)) continue;
     try {
       for (const n of safeList(dir)) await fs.unlink(path.join(dir, n));
       await fs.rmdir(dir);

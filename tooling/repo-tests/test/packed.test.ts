@@ -113,9 +113,18 @@ describe('packed tarballs', () => {
     expect(required.status).toBe(0);
   });
 
-  it('the public types compile with `tsc --init` defaults (and no skipLibCheck)', () => {
-    const imports = [...tarballs.keys()].map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`).join('\n');
-    const uses = [...tarballs.keys()].map((_, i) => `m${i}`).join(', ');
+  it('the public types compile with `tsc --init` defaults (and no skipLibCheck), every subpath export too', () => {
+    // Subpaths (`@store/backend-core/cli`) are public API as much as the root: a Node-only
+    // type such as `NodeJS.WriteStream` in one of them broke a consumer without @types/node.
+    const specifiers = publicPackages.flatMap(({ manifest }) => {
+      const exportsMap = (manifest as { exports?: Record<string, unknown> }).exports ?? { '.': {} };
+      return Object.keys(exportsMap)
+        .filter((key) => key === '.' || (key.startsWith('./') && !key.endsWith('.json') && !key.includes('*')))
+        .map((key) => (key === '.' ? manifest.name : `${manifest.name}/${key.slice(2)}`));
+    });
+    expect(specifiers).toContain('@store/backend-core/cli');
+    const imports = specifiers.map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`).join('\n');
+    const uses = specifiers.map((_, i) => `m${i}`).join(', ');
     writeFileSync(path.join(consumer, 'index.ts'), `${imports}\nexport const all = [${uses}];\n`);
     const result = typecheck(path.join(consumer, 'index.ts'));
     expect(result.output).toBe('');
