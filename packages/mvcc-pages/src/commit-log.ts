@@ -274,7 +274,7 @@ export class CommitLog {
   #validLineAfterNul(nulAt: number, size: number): boolean {
     const window = Buffer.alloc(Math.min(LOW_WATER, size - nulAt));
     this.#read(this.#fd, window, nulAt);
-    return !isZero(window) && hasValidLineAfter(Buffer.from(window.map((b) => (b === 0 ? LF : b))));
+    return !isZero(window) && hasValidLineAcrossZeros(window);
   }
 
   /** The bytes from the end of the valid prefix up to the first NUL (or end of file), and where that NUL is (-1 if none). */
@@ -313,7 +313,7 @@ export class CommitLog {
     const tail = Buffer.alloc(size - this.#offset);
     this.#read(this.#fd, tail, this.#offset);
     // Zeros count as line breaks here, so a record after a run of zeros is found too.
-    if (hasValidLineAfter(Buffer.from(tail.map((b) => (b === 0 ? LF : b))))) {
+    if (hasValidLineAcrossZeros(tail)) {
       throw new StorageError('ECORRUPT', 'damaged commit record followed by valid ones', { path: this.file, offset: this.#offset });
     }
     let end = tail.length;
@@ -500,6 +500,11 @@ function hasValidLineAfter(rest: Buffer): boolean {
     pos = nl + 1;
   }
   return false;
+}
+
+/** Like hasValidLineAfter, with zeros counted as line breaks: finds a record after a run of zeros too. */
+function hasValidLineAcrossZeros(bytes: Buffer): boolean {
+  return hasValidLineAfter(Buffer.from(bytes.map((b) => (b === 0 ? LF : b))));
 }
 
 function isRecord(v: unknown): v is CommitRecord {
