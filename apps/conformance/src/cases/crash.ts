@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { given, type ConformanceCase } from '../case.js';
 import { identify, prng, versionBytes } from '../content.js';
 import { check, checkEqual } from '../expect.js';
+import { logLines, runAndKill } from '../kill-child.js';
 
 const FILES = 8;
 const WRITER = fileURLToPath(new URL('../crash-writer.js', import.meta.url));
@@ -48,8 +47,9 @@ export const crashCases: ConformanceCase[] = [
           const firstVersion = version;
           await rm(log, { force: true });
           const args = { module: target.module!, location, files: FILES, workers: FILES, seed: (random() * 2 ** 31) | 0, maxSize: 512 * 1024, firstVersion, log };
-          await runAndKill(args, 20 + Math.floor(random() * 250), signal);
-          for (const line of (await readFile(log, 'utf8').catch(() => '')).split('\n')) {
+          // After a random delay, up to 5 s until the kill can land inside writes (midWrite).
+          await runAndKill({ script: WRITER, args, name: 'crash writer', delayMs: 20 + Math.floor(random() * 250), pollMs: 5_000, killNow: () => midWrite(log, FILES), signal });
+          for (const line of logLines(log)) {
             const [kind, file, v] = line.split(' ');
             if (kind === 'W') started.set(Number(file), Number(v));
             if (kind === 'D') done.set(Number(file), Number(v));
@@ -84,59 +84,22 @@ export const crashCases: ConformanceCase[] = [
   },
 ];
 
-/** Starts the writer, waits `delayMs` after it is ready, and kills it. */
-function readLog(file: string): string[] {
-  try {
-    return readFileSync(file, 'utf8').split('\n');
-  } catch {
-    return [];
+/**
+ * True when the writer is in its stride — as many writes confirmed as there are files —
+ * and at least half the files have a write in flight (logged W, no D yet), so the kill
+ * lands inside writes rather than before the first one or between them.
+ */
+function midWrite(log: string, files: number): boolean {
+  const open = new Map<string, number>();
+  let confirmed = 0;
+  for (const line of logLines(log)) {
+    const [kind, file] = line.split(' ');
+    if (kind === 'W') open.set(file!, (open.get(file!) ?? 0) + 1);
+    if (kind === 'D') {
+      open.set(file!, (open.get(file!) ?? 0) - 1);
+      confirmed++;
+    }
   }
-}
-
-function runAndKill(args: { log: string; files: number }, delayMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let timer: NodeJS.Timeout | undefined;
-    const kill = (): boolean => child.kill('SIGKILL');
-    // After the random delay, wait (up to 5 s) until the writer is in its stride — as many
-    // writes confirmed as there are files — and at least half the files have a write in
-    // flight (logged W, no D yet), so the kill lands inside writes rather than before the
-    // first one or between them, even when the machine is busy and the child slow.
-    let until = 0;
-    const killMidWrite = (): void => {
-      if (until === 0) until = performance.now() + 5_000;
-      const open = new Map<string, number>();
-      let confirmed = 0;
-      for (const line of readLog(args.log)) {
-        const [kind, file] = line.split(' ');
-        if (kind === 'W') open.set(file!, (open.get(file!) ?? 0) + 1);
-        if (kind === 'D') {
-          open.set(file!, (open.get(file!) ?? 0) - 1);
-          confirmed++;
-        }
-      }
-      const inFlight = [...open.values()].filter((n) => n > 0).length;
-      if ((confirmed >= args.files && inFlight * 2 >= args.files) || performance.now() >= until) kill();
-      else timer = setTimeout(killMidWrite, 1);
-    };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      if (timer === undefined && out.includes('READY\n')) timer = setTimeout(killMidWrite, delayMs);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    const guard = setTimeout(kill, 30_000);
-    child.on('error', reject);
-    child.on('close', (code, sig) => {
-      clearTimeout(guard);
-      clearTimeout(timer);
-      signal.removeEventListener('abort', kill);
-      if (timer === undefined || sig !== 'SIGKILL') {
-        reject(new Error(`crash writer exited before it was killed (code ${code}, signal ${sig}): ${err.slice(0, 2000)}`));
-        return;
-      }
-      resolve();
-    });
-  });
+  const inFlight = [...open.values()].filter((n) => n > 0).length;
+  return confirmed >= files && inFlight * 2 >= files;
 }

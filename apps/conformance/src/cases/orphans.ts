@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +7,7 @@ import { CaseInconclusive, CaseSkipped, given, type ConformanceCase } from '../c
 import { identify, versionBytes } from '../content.js';
 import { check, checkEqual, utf8 } from '../expect.js';
 import { hostFiles, hostTree } from '../host.js';
+import { logLines, runAndKill } from '../kill-child.js';
 
 const WRITER = fileURLToPath(new URL('../orphan-writer.js', import.meta.url));
 /** Bytes per file the child writes: large enough that the kill finds a write in progress. */
@@ -26,14 +25,6 @@ async function strayFiles(location: string): Promise<string[]> {
   return hostFiles(await hostTree(location)).filter((p) => !/^orphans\/(keep|big-\d+)$/.test(p));
 }
 
-function logLines(file: string): string[] {
-  try {
-    return readFileSync(file, 'utf8').split('\n');
-  } catch {
-    return [];
-  }
-}
-
 /** The write the child had started and not finished, if any. */
 function inFlight(log: string): number | undefined {
   const open = new Set<number>();
@@ -43,49 +34,6 @@ function inFlight(log: string): number | undefined {
     if (kind === 'D') open.delete(Number(n));
   }
   return open.size === 0 ? undefined : Math.max(...open);
-}
-
-/**
- * Starts the writer and kills it with SIGKILL as soon as a write is in progress and a file
- * the case did not name (the write's temp file) is on disk — or after 10 s regardless.
- */
-function runAndKill(args: { module: string; location: string; size: number; log: string }, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let watching = false;
-    let timer: NodeJS.Timeout | undefined;
-    const kill = (): boolean => child.kill('SIGKILL');
-    const until = performance.now() + 10_000;
-    const watch = (): void => {
-      void strayFiles(args.location).then((stray) => {
-        if ((stray.length > 0 && inFlight(args.log) !== undefined) || performance.now() >= until || signal.aborted) kill();
-        else timer = setTimeout(watch, 1);
-      }, kill);
-    };
-    signal.addEventListener('abort', kill, { once: true });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      if (!watching && out.includes('READY\n')) {
-        watching = true;
-        watch();
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    const guard = setTimeout(kill, 30_000);
-    child.on('error', reject);
-    child.on('close', (code, sig) => {
-      clearTimeout(guard);
-      clearTimeout(timer);
-      signal.removeEventListener('abort', kill);
-      if (sig !== 'SIGKILL') {
-        reject(new Error(`orphan writer exited before it was killed (code ${code}, signal ${sig}): ${err.slice(0, 2000)}`));
-        return;
-      }
-      resolve();
-    });
-  });
 }
 
 async function listAll(backend: StorageBackend, recursive: boolean): Promise<string[]> {
@@ -114,7 +62,15 @@ export const orphanCases: ConformanceCase[] = [
       try {
         for (let attempt = 0; attempt < ATTEMPTS && orphans.length === 0; attempt++) {
           signal.throwIfAborted();
-          await runAndKill({ module: target.module!, location, size: SIZE, log }, signal);
+          // Killed as soon as a write is in progress and its temp file is on disk, or after 10 s.
+          await runAndKill({
+            script: WRITER,
+            args: { module: target.module!, location, size: SIZE, log },
+            name: 'orphan writer',
+            pollMs: 10_000,
+            killNow: async () => (await strayFiles(location)).length > 0 && inFlight(log) !== undefined,
+            signal,
+          });
           orphans = await strayFiles(location);
         }
       } finally {
