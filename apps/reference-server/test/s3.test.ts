@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { BIN, spawnServer, tempDir, type ServerProcess } from './helpers.js';
-import { describeS3, freshBucket, keysIn, s3Client } from './s3-env.js';
+import { allKeys, describeS3, rawClient, testBucket } from '@store/test-helpers/s3';
 
 const require = createRequire(import.meta.url);
 const CONFORMANCE_BIN = path.join(path.dirname(require.resolve('@store/conformance/package.json')), 'bin/store-conformance.js');
@@ -28,8 +28,8 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
   const servers: ServerProcess[] = [];
   // Credentials and region reach the server through the environment, as the README says.
   const env = {
-    S3_ACCESS_KEY: s.accessKeyId,
-    S3_SECRET_KEY: s.secretAccessKey,
+    S3_ACCESS_KEY: s.credentials.accessKeyId,
+    S3_SECRET_KEY: s.credentials.secretAccessKey,
     S3_REGION: s.region,
   };
 
@@ -49,8 +49,8 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
   const racers = (): Promise<[ServerProcess, ServerProcess]> => (pair ??= Promise.all([start('race'), start('race', 'env')]));
 
   beforeAll(async () => {
-    client = s3Client(s);
-    bucket = await freshBucket(client);
+    client = rawClient(s);
+    bucket = await testBucket(client, 'server');
     root = await tempDir();
   });
 
@@ -92,7 +92,7 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
     expect((await fetch(`${url}/docs/b.bin`, { method: 'PUT', body: new Uint8Array([0, 1, 2, 255]) })).status).toBe(200);
     expect((await fetch(`${url}/docs/sub/`, { method: 'PUT' })).status).toBe(200);
     expect(await (await fetch(`${url}/docs/`)).json()).toEqual(['a.txt', 'b.bin']);
-    expect(await keysIn(client, bucket.name, 'srv/')).toEqual(['srv/docs/a.txt', 'srv/docs/b.bin', 'srv/docs/sub/']);
+    expect((await allKeys(client, bucket.name, 'srv/')).sort()).toEqual(['srv/docs/a.txt', 'srv/docs/b.bin', 'srv/docs/sub/']);
     expect(new Uint8Array(await (await fetch(`${url}/docs/b.bin`)).arrayBuffer())).toEqual(new Uint8Array([0, 1, 2, 255]));
 
     // The directory rules hold over S3 too: a file cannot go where a directory is.
@@ -102,7 +102,7 @@ describeS3('store-server --s3-bucket: the files API served from S3 (Ceph RGW)', 
     expect((await fetch(`${url}/docs/a.txt`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${url}/docs/a.txt`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${url}/docs/a.txt`)).status).toBe(404);
-    expect(await keysIn(client, bucket.name, 'srv/')).toEqual(['srv/docs/b.bin', 'srv/docs/sub/']);
+    expect((await allKeys(client, bucket.name, 'srv/')).sort()).toEqual(['srv/docs/b.bin', 'srv/docs/sub/']);
   });
 
   it('If-Match: of 8 writers holding the same ETag, spread over two server processes, exactly one wins and 7 get 412 (3 rounds)', async () => {

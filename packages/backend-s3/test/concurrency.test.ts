@@ -3,7 +3,7 @@ import { isStorageError } from '@store/backend-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { S3Backend } from '../src/index.js';
 import { identify, payload } from './content.js';
-import { allKeys, describeS3, openUploads, rawClient, testBucket, type S3TestSettings } from './s3-env.js';
+import { allKeys, describeS3, openUploads, rawClient, testBucket, type S3TestSettings } from '@store/test-helpers/s3';
 
 const MiB = 1024 * 1024;
 const WRITERS = 8;

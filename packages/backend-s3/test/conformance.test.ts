@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, test } from 'vitest';
 import { conformance } from '@store/conformance';
-import { describeS3, rawClient, testBucket } from './s3-env.js';
+import { describeS3, rawClient, testBucket } from '@store/test-helpers/s3';
 
 const target = new URL('./fixtures/s3-target.mjs', import.meta.url).pathname;
 

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { isStorageError } from '@store/backend-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { S3Backend } from '../src/index.js';
-import { allKeys, describeS3, rawClient, testBucket } from './s3-env.js';
+import { allKeys, describeS3, rawClient, testBucket } from '@store/test-helpers/s3';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);

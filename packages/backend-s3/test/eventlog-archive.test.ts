@@ -6,7 +6,7 @@ import { isStorageError } from '@store/backend-core';
 import { EventLog } from '@store/eventlog';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { S3Backend } from '../src/index.js';
-import { allKeys, describeS3, rawClient, testBucket, type S3TestSettings } from './s3-env.js';
+import { allKeys, describeS3, rawClient, testBucket, type S3TestSettings } from '@store/test-helpers/s3';
 
 /** Event `id`: its id spelled out and padded to a length that varies with the id. */
 const event = (id: number): Uint8Array => new TextEncoder().encode(`event ${id} `.padEnd(20 + ((id * 37) % 300), String.fromCharCode(97 + (id % 26))));

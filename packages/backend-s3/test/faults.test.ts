@@ -4,7 +4,7 @@ import { isStorageError, type StorageError } from '@store/backend-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { S3Backend, type S3BackendOptions } from '../src/index.js';
 import { identify, payload } from './content.js';
-import { allKeys, describeS3, openUploads, rawClient, testBucket, type S3TestSettings } from './s3-env.js';
+import { allKeys, describeS3, openUploads, rawClient, testBucket, type S3TestSettings } from '@store/test-helpers/s3';
 import { startProxy, type Proxy, type ProxyPolicy } from './tcp-proxy.js';
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { S3Backend, supportsConditionalWrite } from '../src/index.js';
 import { anyText, identify, payload } from './content.js';
-import { allKeys, describeS3, openUploads, rawClient, testBucket } from './s3-env.js';
+import { allKeys, describeS3, openUploads, rawClient, testBucket } from '@store/test-helpers/s3';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
