@@ -9,28 +9,21 @@
  * Without chromium the suite skips with a message; STORE_REQUIRE_BROWSER=1 makes that a failure.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findChromium, launch, type Browser } from './console/browser.js';
+import { chromiumOrSkip, launch, watchedPage, type Browser } from './console/browser.js';
 import { api, hasCount, hasText, poll, visible } from './console/wait.js';
 import { startServer, type Running } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.resolve(HERE, '../test-artifacts/console');
 const CONSOLE_BUILT = existsSync(path.resolve(HERE, '../dist/console/index.html'));
 const XSS = '<img src=x onerror=alert(1)>';
 /** What chromium logs for each API answer the error-path tests ask for on purpose. */
 const EXPECTED_HTTP_ERROR = /^error: Failed to load resource: the server responded with a status of (400|404|409) /;
 
-const chromiumPath = findChromium();
-if (chromiumPath === undefined) {
-  const why = 'console pages/vectors browser tests: no chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)';
-  if (process.env['STORE_REQUIRE_BROWSER'] === '1') throw new Error(`${why}; STORE_REQUIRE_BROWSER=1 requires it`);
-  console.warn(`SKIP ${why}`);
-}
+const chromiumPath = chromiumOrSkip('console pages/vectors browser tests');
 
 /** Formats a number as the console does (format.ts formatNumber) for values in [1e-4, 1e6). */
 const shown = (v: number): string => String(Number(v.toPrecision(6)));
@@ -54,21 +47,18 @@ async function readPageNow(base: string, ns: string, page: string): Promise<unkn
   return (await mvcc(base, [['GET', `/pages/${ns}/${page}`]]))[0];
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
 
 describe.skipIf(chromiumPath === undefined)('console pages and vectors views in chromium', () => {
   let main: Running;
   let empty: Running;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
-  const jsDialogs: string[] = [];
+  let errors: string[];
+  let jsDialogs: string[];
+  let shot: (name: string) => Promise<void>;
 
   beforeAll(async () => {
     if (!CONSOLE_BUILT) throw new Error('dist/console is missing: run `pnpm build` (the console is bundled by the build)');
-    await mkdir(ARTIFACTS, { recursive: true });
     [main, empty] = await Promise.all([startServer(), startServer()]);
     const u = main.url;
     await mvcc(u, [
@@ -85,16 +75,7 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     });
 
     browser = await launch(chromiumPath!);
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(30_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('dialog', (d) => {
-      jsDialogs.push(d.message());
-      void d.dismiss();
-    });
+    ({ page, errors, jsDialogs, shot } = await watchedPage(browser));
   }, 120_000);
 
   afterAll(async () => {
@@ -113,7 +94,7 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
       ['zoo.cats', '1', '2'],
       ['zoo.dogs', '1', '1'],
     ]);
-    await shot(page, 'pages-namespaces-1280');
+    await shot('pages-namespaces-1280');
 
     await page.getByRole('link', { name: 'zoo.cats' }).click();
     const pages = page.getByRole('table', { name: 'Pages' }).locator('tbody tr');
@@ -125,7 +106,7 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     expect(await objects.allTextContents()).toEqual([JSON.stringify({ name: 'Tom', age: 3 }, null, 2), JSON.stringify({ name: XSS, age: 1 }, null, 2)]);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     await hasText(page.getByRole('status').filter({ hasText: 'Transaction' }), /^Transaction tsn \d+, reading at commit seq 1: open$/);
-    await shot(page, 'pages-page-1280');
+    await shot('pages-page-1280');
   });
 
   it('pages: an edit commits in the transaction that read it; a concurrent commit makes it ECONFLICT, shown with its code', async () => {
@@ -163,7 +144,7 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     await hasText(state, 'The transaction ended without committing.');
     expect(await commit.isDisabled()).toBe(true);
     expect(await readPageNow(main.url, 'zoo.cats', 'page001')).toEqual({ objects: theirs });
-    await shot(page, 'pages-conflict-1280');
+    await shot('pages-conflict-1280');
     await page.getByRole('button', { name: 'Read again' }).click();
     await hasText(page.getByRole('list', { name: 'Objects' }).locator('li pre'), JSON.stringify(theirs[0], null, 2));
     expect(await page.getByRole('alert').count()).toBe(0);
@@ -182,7 +163,7 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     await page.getByRole('combobox', { name: 'From version' }).selectOption({ label: 'seq 1 (tsn 1)' });
     await poll(() => diff.locator('del').allTextContents()).toContainEqual(expect.stringContaining(`"name": ${JSON.stringify(XSS)}`));
     expect(await page.locator('img[src="x"]').count()).toBe(0);
-    await shot(page, 'pages-history-1280');
+    await shot('pages-history-1280');
 
     // Roll back: nothing is written.
     await editor.fill('[]');
@@ -275,7 +256,7 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     await poll(table).toEqual(await expectFromApi({ vector: [0, 1, 0], k: 5 }));
     expect(await page.getByRole('textbox', { name: 'Query vector' }).inputValue()).toBe('[0,1,0]');
     await page.getByRole('textbox', { name: 'Neighbours of id' }).fill('');
-    await shot(page, 'vectors-search-1280');
+    await shot('vectors-search-1280');
 
     // A hit's id opens the record; markup in metadata is text.
     await hits.getByRole('button', { name: 'z' }).click();
@@ -393,11 +374,11 @@ describe.skipIf(chromiumPath === undefined)('console pages and vectors views in 
     try {
       const noOverflow = () => page.evaluate('document.documentElement.scrollWidth <= window.innerWidth');
       await poll(noOverflow).toBe(true);
-      await shot(page, 'vectors-390');
+      await shot('vectors-390');
       await page.goto(`${main.url}/#/pages/zoo.cats/page001`);
       await hasCount(page.getByRole('list', { name: 'Objects' }).locator('li pre'), 1);
       expect(await noOverflow()).toBe(true);
-      await shot(page, 'pages-page-390');
+      await shot('pages-page-390');
       await page.goto(`${main.url}/#/pages`);
       await visible(page.getByRole('link', { name: 'zoo.cats' }));
       expect(await noOverflow()).toBe(true);

@@ -16,25 +16,19 @@ import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SummaryWriter } from '@store/tfevents';
-import { findChromium, launch, type Browser } from './console/browser.js';
+import { ARTIFACTS, chromiumOrSkip, launch, watchedPage, type Browser } from './console/browser.js';
 import { png } from './console/png.js';
 import { api, hasCount, hasText, poll, visible } from './console/wait.js';
 import { startServer, type Running } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(HERE, '../../../../shared/fixtures/tfevents');
-const ARTIFACTS = path.resolve(HERE, '../test-artifacts/console');
 const CONSOLE_BUILT = existsSync(path.resolve(HERE, '../dist/console/index.html'));
 const XSS = '<img src=x onerror=alert(1)>';
 const TOKEN = 'console-test-token';
 const BIG = 1_000_000;
 
-const chromiumPath = findChromium();
-if (chromiumPath === undefined) {
-  const why = 'console browser tests: no chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)';
-  if (process.env['STORE_REQUIRE_BROWSER'] === '1') throw new Error(`${why}; STORE_REQUIRE_BROWSER=1 requires it`);
-  console.warn(`SKIP ${why}`);
-}
+const chromiumPath = chromiumOrSkip('console browser tests');
 const hasFixtures = existsSync(FIXTURES);
 if (!hasFixtures) console.warn(`console browser tests: ${FIXTURES} is missing; the fixture runs are left out (test-written runs are still used)`);
 
@@ -64,22 +58,19 @@ async function shownCard(page: Page, tag: string): Promise<Locator> {
   return c;
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
 
 describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
   let main: Running;
   let secured: Running;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
-  const jsDialogs: string[] = [];
+  let errors: string[];
+  let jsDialogs: string[];
+  let shot: (name: string) => Promise<void>;
   const bigValues: number[] = [];
 
   beforeAll(async () => {
     if (!CONSOLE_BUILT) throw new Error('dist/console is missing: run `pnpm build` (the console is bundled by the build)');
-    await mkdir(ARTIFACTS, { recursive: true });
     main = await startServer();
     const logdir = main.server.ctx.logdir;
     if (hasFixtures) await copyFixtures(logdir);
@@ -115,16 +106,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await big.close();
 
     browser = await launch(chromiumPath!);
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(30_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('dialog', (d) => {
-      jsDialogs.push(d.message());
-      void d.dismiss();
-    });
+    ({ page, errors, jsDialogs, shot } = await watchedPage(browser));
   }, 120_000);
 
   afterAll(async () => {
@@ -198,7 +180,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     const third = ((0.5 * 0.4 + 0.4 * 1 * 0.6) * 0.6 + 0) / (1 - Math.pow(0.6, 3));
     await poll(async () => (await legend(ema))[2]).toEqual(['smooth', String(Number(third.toPrecision(6)))]);
     await poll(async () => (await legend(card(page, 'loss'))).length).toBe(5); // 2 runs × (raw + smoothed)
-    await shot(page, 'runs-scalars-1280');
+    await shot('runs-scalars-1280');
 
     // The other x axes and log y redraw the same series.
     await page.getByRole('combobox', { name: 'X axis' }).selectOption('relative');
@@ -225,7 +207,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     }
     await hasText(card(page, 'Metrics/Loss').locator('.card-status'), '200 points');
     await page.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
-    await shot(page, 'runs-overview-1280');
+    await shot('runs-overview-1280');
     await smoothing.fill('0');
     await smoothing.press('Tab');
   });
@@ -285,7 +267,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await weights.locator('.chart').press('ArrowUp');
     await hasText(weights.locator('.readout'), /^step 1: 6 values/);
     if (hasFixtures) await hasText((await shownCard(page, 'MyLinearLayer/Weights_Distribution')).locator('.readout'), /^step 9: /);
-    await shot(page, 'runs-histograms-1280');
+    await shot('runs-histograms-1280');
 
     await page.getByRole('button', { name: /^Text/ }).click();
     const notes = await shownCard(page, 'notes');
@@ -303,7 +285,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
       const noise = await shownCard(page, 'Debug_Images/Random_Noise');
       await poll(() => noise.locator('img').evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth; })).toBe(100);
     }
-    await shot(page, 'runs-images-1280');
+    await shot('runs-images-1280');
   });
 
   it('event logs: stats, pages as text / JSON / hex, and a live tail of events appended after load', async () => {
@@ -333,7 +315,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     await page.getByRole('textbox', { name: 'Event to append' }).fill('typed in the console');
     await page.getByRole('button', { name: 'Append event' }).click();
     await hasText(tail.nth(1).locator('pre'), 'typed in the console');
-    await shot(page, 'logs-1280');
+    await shot('logs-1280');
     await page.getByRole('button', { name: 'Stop live tail' }).click();
     await visible(page.getByText('stopped'));
   });
@@ -358,7 +340,7 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     expect(download.suggestedFilename()).toBe('blob.bin');
     const downloaded = await readFile((await download.path())!);
     expect(downloaded.equals(original)).toBe(true);
-    await shot(page, 'files-1280');
+    await shot('files-1280');
 
     await row.getByRole('button', { name: 'Delete blob.bin' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete file' });
@@ -420,15 +402,15 @@ describe.skipIf(chromiumPath === undefined)('web console in chromium', () => {
     expect(await noOverflow()).toBe(true);
     const box = await card(page, 'loss').boundingBox();
     expect(box!.width).toBeLessThanOrEqual(390);
-    await shot(page, 'runs-scalars-390');
+    await shot('runs-scalars-390');
     await page.goto(`${main.url}/#/logs/orders`);
     await hasCount(page.getByRole('list', { name: 'Events' }).locator('li.event'), 5);
     expect(await noOverflow()).toBe(true);
-    await shot(page, 'logs-390');
+    await shot('logs-390');
     await page.goto(`${main.url}/#/files/docs/`);
     await visible(page.getByRole('link', { name: 'readme.txt' }));
     expect(await noOverflow()).toBe(true);
-    await shot(page, 'files-390');
+    await shot('files-390');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

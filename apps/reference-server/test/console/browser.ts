@@ -4,10 +4,11 @@
  * fetched here). Each launch gets a fresh profile in a temp dir, removed by `close()`.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium', '/snap/bin/chromium'];
 
@@ -38,4 +39,47 @@ export async function launch(executablePath: string, viewport = { width: 1280, h
       await rm(profile, { recursive: true, force: true, maxRetries: 5 });
     },
   };
+}
+
+/**
+ * The chromium these tests drive, or undefined after a SKIP message naming `suite`
+ * (STORE_REQUIRE_BROWSER=1 turns a missing chromium into a thrown error instead).
+ */
+export function chromiumOrSkip(suite: string): string | undefined {
+  const found = findChromium();
+  if (found === undefined) {
+    const why = `${suite}: no chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+    if (process.env['STORE_REQUIRE_BROWSER'] === '1') throw new Error(`${why}; STORE_REQUIRE_BROWSER=1 requires it`);
+    console.warn(`SKIP ${why}`);
+  }
+  return found;
+}
+
+/** Screenshots of the console tests (gitignored). */
+export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts/console');
+
+/** A page that records what must stay empty: console errors and warnings, page errors, JS dialogs (dismissed). */
+export interface WatchedPage {
+  page: Page;
+  errors: string[];
+  jsDialogs: string[];
+  /** Saves a screenshot as test-artifacts/console/<name>.png. */
+  shot(name: string): Promise<void>;
+}
+
+export async function watchedPage(browser: Browser): Promise<WatchedPage> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(30_000);
+  const errors: string[] = [];
+  const jsDialogs: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    jsDialogs.push(d.message());
+    void d.dismiss();
+  });
+  return { page, errors, jsDialogs, shot: (name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).then(() => undefined) };
 }
