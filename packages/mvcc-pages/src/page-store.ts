@@ -104,7 +104,7 @@ export class PageStore implements AsyncDisposable {
     this.#options = options;
     this.#cache = new LRUCache({ max: options.cacheSize ?? 1024 });
     this.#tsn = registry === undefined ? undefined : new TsnAllocator(path.join(root, META_DIR), registry);
-    this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.entry.owner.startTime);
+    this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.lockFile);
   }
 
   /**
