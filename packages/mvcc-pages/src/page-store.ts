@@ -19,6 +19,7 @@ import { VersionIndex, type Version } from './version-index.js';
 import { runCleanup, type CleanupStats } from './cleanup.js';
 import { writeVersionsFile } from './versions-file.js';
 import { compactLog, type CompactStats } from './log-compaction.js';
+import { VersionWriter } from './version-writer.js';
 
 export interface OpenOptions extends Partial<StoreConfig> {
   /** Open without writing anything: no config is created, `begin` gives read-only transactions. */
@@ -80,6 +81,10 @@ export class PageStore implements AsyncDisposable {
   readonly #commitLock: CommitLock | undefined;
   readonly #active = new Set<Transaction>();
   readonly #cache: LRUCache<string, readonly Value[]>;
+  /** Texts of recently committed versions as their commit records carry them: a read needs no file. */
+  readonly #recentText: LRUCache<string, string>;
+  /** Writes version files after their commit (durability 'commit'). */
+  readonly #writer: VersionWriter;
   readonly #options: OpenOptions;
   readonly #durableDirs = new Set<string>();
   #commitQueue: Promise<unknown> = Promise.resolve();
@@ -103,6 +108,8 @@ export class PageStore implements AsyncDisposable {
     this.#registry = registry;
     this.#options = options;
     this.#cache = new LRUCache({ max: options.cacheSize ?? 1024 });
+    this.#recentText = new LRUCache({ max: options.cacheSize ?? 1024 });
+    this.#writer = new VersionWriter((m) => this.#logWarning(m));
     this.#tsn = registry === undefined ? undefined : new TsnAllocator(path.join(root, META_DIR), registry);
     this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.lockFile);
   }
@@ -366,7 +373,8 @@ export class PageStore implements AsyncDisposable {
     await txn.settled();
     if (!txn.active) return;
     this.#finish(txn, 'rolled-back');
-    await Promise.all([...txn.writes.values()].map((w) => fs.unlink(w.file).catch(() => undefined)));
+    // With durability 'commit' an uncommitted write has no file (it is written after its commit).
+    if (this.config.durability === 'always') await Promise.all([...txn.writes.values()].map((w) => fs.unlink(w.file).catch(() => undefined)));
   }
 
   /** Removes versions no snapshot can see and debris of dead transactions, once. */
@@ -374,6 +382,7 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     if (this.readOnly) return Promise.reject(new StorageError('EACCES', 'store is open read-only', { path: this.root }));
     this.#cleanupRunning ??= (async () => {
+      await this.#writer.flush(); // pending version files first: cleanup and compaction look at files
       const stats = await runCleanup(this.#cleanupContext());
       const limit = this.#options.compactLogBytes ?? COMPACT_LOG_BYTES;
       if (limit > 0 && this.#log.size >= limit) {
@@ -400,6 +409,7 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     if (this.readOnly) throw new StorageError('EACCES', 'store is open read-only', { path: this.root });
     await this.#cleanupRunning?.catch(() => undefined);
+    await this.#writer.flush();
     return this.#compactOnce();
   }
 
@@ -454,6 +464,7 @@ export class PageStore implements AsyncDisposable {
     this.#closed = true;
     await this.#commitQueue.catch(() => undefined);
     clearTimeout(this.#versionsTimer);
+    await this.#writer.flush();
     this.#writeVersionsFiles();
     await this.#registry?.close();
     this.#log.close();
@@ -510,7 +521,10 @@ export class PageStore implements AsyncDisposable {
       this.#logGeneration = this.#log.generation;
       this.#index.reset(this.#log.checkpoint);
     }
-    for (const r of records) this.#index.apply(r);
+    for (const r of records) {
+      this.#index.apply(r);
+      for (const w of r.writes) this.#recentText.set(`${w.ns}\u0000${w.page}\u0000${r.tsn}`, w.text);
+    }
   }
 
   #snapshots(): number[] {
@@ -572,7 +586,8 @@ export class PageStore implements AsyncDisposable {
     const cacheKey = `${ns}\u0000${page}\u0000${v.tsn}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const text = await this.versionText(ns, page, v);
+    const recent = this.#recentText.get(cacheKey);
+    const text = recent !== undefined && hex8(crc32c(Buffer.from(recent, 'utf8'))) === v.crc ? recent : await this.versionText(ns, page, v);
     const objects = deepFreeze(parsePage(this.#adapter, text, path.relative(this.root, this.versionFile(ns, page, v.tsn))));
     this.#cache.set(cacheKey, objects);
     return objects;
@@ -611,6 +626,12 @@ export class PageStore implements AsyncDisposable {
       throw new StorageError('EINVAL', `page would be ${bytes.length} bytes, over the page size of ${this.config.pageSize}`, { path: `${ns}/${pageName(page)}` });
     }
     const file = this.versionFile(ns, page, txn.tsn);
+    if (this.config.durability === 'commit') {
+      // The file is written after the commit, from the text its record carries (VersionWriter).
+      await this.#ensureFolder(ns);
+      txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
+      return;
+    }
     // Cleanup (of any process) may remove the folder of a namespace with no committed pages
     // between our mkdir and our create; make it again. Cleanup spares young folders, so a
     // second loss means something else is removing folders: give up after a few.
@@ -726,7 +747,14 @@ export class PageStore implements AsyncDisposable {
       };
       const logged = this.#log.append(record);
       this.#index.apply(logged);
-      for (const w of writes) this.#cache.set(`${w.ns}\u0000${w.page}\u0000${txn.tsn}`, w.objects);
+      for (const w of writes) {
+        const key = `${w.ns}\u0000${w.page}\u0000${txn.tsn}`;
+        this.#cache.set(key, w.objects);
+        this.#recentText.set(key, w.text);
+        if (this.config.durability === 'commit') {
+          this.#writer.add({ file: w.file, text: w.text, stillCurrent: () => this.#index.visible(w.ns, w.page, this.#index.end)?.tsn === txn.tsn });
+        }
+      }
       for (const ns of [...record.creates, ...record.deletes, ...writes.map((w) => w.ns)]) this.#versionsDirty.add(ns);
       this.#scheduleVersionsFiles();
       return logged;
@@ -764,6 +792,7 @@ export class PageStore implements AsyncDisposable {
     if (this.#versionsTimer !== undefined) return;
     this.#versionsTimer = setTimeout(() => {
       this.#versionsTimer = undefined;
+      void this.#writer.flush();
       this.#writeVersionsFiles();
     }, VERSIONS_DELAY_MS);
     this.#versionsTimer.unref();
