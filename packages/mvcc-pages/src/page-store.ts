@@ -62,6 +62,9 @@ export interface NamespaceOpOptions {
 /** How soon after a commit the `.versions` files it touched are rewritten. */
 export const VERSIONS_DELAY_MS = 50;
 
+/** Characters of recently committed page texts kept in memory for reads (see `#recentText`). */
+const RECENT_TEXT_BYTES = 16 * 1024 * 1024;
+
 /** Internal files live here; namespace segments cannot start with a dot, so no clash. */
 export const META_DIR = '.mvcc';
 
@@ -108,7 +111,8 @@ export class PageStore implements AsyncDisposable {
     this.#registry = registry;
     this.#options = options;
     this.#cache = new LRUCache({ max: options.cacheSize ?? 1024 });
-    this.#recentText = new LRUCache({ max: options.cacheSize ?? 1024 });
+    // Bounded by bytes too: pages may be up to 64 MiB.
+    this.#recentText = new LRUCache({ max: options.cacheSize ?? 1024, maxSize: RECENT_TEXT_BYTES, sizeCalculation: (text) => Math.max(1, text.length) });
     this.#writer = new VersionWriter((m) => this.#logWarning(m));
     this.#tsn = registry === undefined ? undefined : new TsnAllocator(path.join(root, META_DIR), registry);
     this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.lockFile);

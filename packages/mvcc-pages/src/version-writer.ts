@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * Writes committed version files after their commit, off the commit path (durability
@@ -43,12 +44,22 @@ export class VersionWriter {
 
   async #write(v: PendingVersion): Promise<void> {
     if (!v.stillCurrent()) return;
-    try {
-      await writeFile(v.file, v.text, { flag: 'wx' });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // EEXIST: restored by a reader meanwhile. ENOENT: the namespace's folder went (deleted meanwhile).
-      if (code !== 'EEXIST' && code !== 'ENOENT') this.#onError(`could not write ${v.file}: ${String(error)}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await writeFile(v.file, v.text, { flag: 'wx' });
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return; // restored by a reader meanwhile
+        // ENOENT: cleanup (any process) removed the folder of a namespace with no committed
+        // file yet while the transaction ran; make it again, once.
+        if (code === 'ENOENT' && attempt === 1 && v.stillCurrent()) {
+          await mkdir(path.dirname(v.file), { recursive: true }).catch(() => undefined);
+          continue;
+        }
+        if (code !== 'ENOENT') this.#onError(`could not write ${v.file}: ${String(error)}`);
+        return;
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,6 +86,22 @@ describe("durability 'commit': version files are written after the commit", () =
     expect(JSON.parse(readFileSync(path.join(folder, `page001.json.v${t3.tsn}`), 'utf8'))).toMatchObject({ tsn: t3.tsn, objects: [{ n: 3 }] });
     await using reopened = await PageStore.open(root);
     expect(await verifyStore(reopened)).toMatchObject({ problems: [], restorable: 0 });
+  });
+
+  it('a namespace folder cleanup removed while the transaction ran (empty, a minute old) is made again for the file', async () => {
+    const root = await dir();
+    const store = await PageStore.open(root, { durability: 'commit' });
+    const t = await store.begin();
+    await store.insertObject(t, 'slow', { n: 1 });
+    // Nothing is written before the commit, so the new folder is empty; age it past cleanup's grace.
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(path.join(root, 'slow'), longAgo, longAgo);
+    await using other = await PageStore.open(root);
+    expect((await other.cleanup()).foldersRemoved).toBe(1);
+    expect(existsSync(path.join(root, 'slow'))).toBe(false);
+    await store.commit(t);
+    await store.close();
+    expect(pageFiles(path.join(root, 'slow'))).toEqual([`page001.json.v${t.tsn}`]);
   });
 
   it('another store reads a commit whose file is not written yet (from the commit record), and a missing file is rewritten from it', async () => {
