@@ -13,13 +13,14 @@ import { compilePattern, isInSubtree, namespaceFolder, parseNamespace, type Name
 import { pageName, pageNumber, versionFileName, type PageId } from './page-id.js';
 import { deepFreeze, parsePage, serializePage } from './page-file.js';
 import { ProcessRegistry, forgetPeer, readPeers } from './registry.js';
-import { Transaction, pageKey, splitKey } from './transaction.js';
+import { Transaction, pageKey } from './transaction.js';
 import { TsnAllocator } from './tsn-allocator.js';
 import { VersionIndex, type Version } from './version-index.js';
 import { runCleanup, type CleanupStats } from './cleanup.js';
 import { writeVersionsFile } from './versions-file.js';
 import { compactLog, type CompactStats } from './log-compaction.js';
 import { VersionWriter } from './version-writer.js';
+import { patternSignature, validateReads } from './validation.js';
 
 export interface OpenOptions extends Partial<StoreConfig> {
   /** Open without writing anything: no config is created, `begin` gives read-only transactions. */
@@ -261,7 +262,7 @@ export class PageStore implements AsyncDisposable {
     this.#own(txn);
     const re = compilePattern(pattern);
     return txn.run(async () => {
-      txn.patternReads.push({ pattern: String(pattern), re, signature: this.#signature(re, txn.snapshot) });
+      txn.patternReads.push({ pattern: String(pattern), re, signature: patternSignature(this.#index, re, txn.snapshot) });
       const out: MatchedObject[] = [];
       for (const ns of this.#namespacesIn(txn).filter((n) => re.test(n))) {
         await this.#touch(txn, ns);
@@ -718,14 +719,6 @@ export class PageStore implements AsyncDisposable {
     }
   }
 
-  #signature(re: RegExp, at: number): string {
-    return this.#index
-      .namespaces(at)
-      .filter((n) => re.test(n))
-      .map((n) => `${n}:${this.#index.pages(n, at).join(',')}`)
-      .join(';');
-  }
-
   /** Runs `fn` after earlier commits of this store, so only one of them polls the file lock. */
   #serialized<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#commitQueue.then(fn);
@@ -739,7 +732,7 @@ export class PageStore implements AsyncDisposable {
     try {
       this.#refresh();
       this.#log.cutTornTail();
-      this.#validate(txn, this.#index.end);
+      validateReads(this.#index, txn, this.#index.end);
       const writes = [...txn.writes.values()];
       const record: CommitRecord = {
         seq: this.#index.end + 1,
@@ -764,27 +757,6 @@ export class PageStore implements AsyncDisposable {
       return logged;
     } finally {
       await release();
-    }
-  }
-
-  #validate(txn: Transaction, at: number): void {
-    for (const [key, seq] of txn.reads) {
-      const [ns, page] = splitKey(key);
-      const now = this.#index.visible(ns, page, at)?.seq ?? 0;
-      if (now !== seq) {
-        throw new StorageError('ECONFLICT', `${ns}/${pageName(page)} changed after the transaction's snapshot (read commit ${seq}, now ${now})`, { path: `${ns}/${pageName(page)}` });
-      }
-    }
-    for (const [ns, state] of txn.nsReads) {
-      if (this.#index.nsState(ns, at) !== state) throw new StorageError('ECONFLICT', `namespace ${ns} was created or deleted after the transaction's snapshot`, { path: ns });
-    }
-    for (const [ns, pages] of txn.pageSetReads) {
-      if (this.#index.pages(ns, at).join(',') !== pages) throw new StorageError('ECONFLICT', `pages were added to or removed from ${ns} after the transaction's snapshot`, { path: ns });
-    }
-    for (const p of txn.patternReads) {
-      if (this.#signature(p.re, at) !== p.signature) {
-        throw new StorageError('ECONFLICT', `the namespaces or pages matching ${p.pattern} changed after the transaction's snapshot`, { field: p.pattern });
-      }
     }
   }
 
