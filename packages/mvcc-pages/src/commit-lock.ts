@@ -1,32 +1,41 @@
-import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { linkSync, statSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FileLock, fromNodeError, isOwnerAlive, readLockOwner, type LockOwner } from '@store/backend-core';
+import { FileLock, fromNodeError, isOwnerAlive, readLockOwner } from '@store/backend-core';
 
 /**
- * The commit lock, held only while a commit validates and appends its record. It uses
- * backend-core's FileLock file protocol (owner JSON written in full, linked into place),
- * with one difference: attempts run with synchronous calls, because the lock is held for
- * well under a millisecond and a round trip through the libuv pool per step would cost
- * more than the critical section. While it is held, attempts repeat every ~1 ms; every
- * 16th attempt (and at the deadline) the holder is examined, and if its process is gone
- * FileLock takes the lock over (and at the deadline answers ELOCKED).
+ * The commit lock, held only while a commit validates and appends its record.
+ *
+ * It follows backend-core's FileLock file protocol — the lock file holds its owner's JSON
+ * (pid, host, process start time, token) in full from the moment it appears, because it
+ * is hard-linked into place and `link` fails if the name exists — with one saving: the
+ * file linked is the store's registration lock (`procs/<token>.lock`), which already
+ * holds exactly that owner JSON and lives as long as the store. So taking the lock is one
+ * `link` and releasing it a `stat` (is it still our inode?) and an `unlink`, instead of
+ * writing, linking and removing a fresh temp file and reading it back every commit. The
+ * registration file's inode cannot be reused while the store is open, so the inode test
+ * on release is exact.
+ *
+ * Attempts run with synchronous calls: the lock is held for well under a millisecond, and
+ * a round trip through the libuv pool per step would cost more than the critical section.
+ * While it is held, attempts repeat every ~1 ms; every 16th attempt (and at the deadline)
+ * the holder is examined, and if its process is gone FileLock takes the lock over (and at
+ * the deadline answers ELOCKED).
  */
 export class CommitLock {
   readonly #file: string;
-  readonly #startTime: string | null;
+  readonly #ownerFile: string;
+  #ownerIno: number | undefined;
 
-  constructor(file: string, startTime: string | null) {
+  /** `ownerFile`: a file holding this store's FileLock owner JSON, kept while the store is open (its registration lock). */
+  constructor(file: string, ownerFile: string) {
     this.#file = file;
-    this.#startTime = startTime;
+    this.#ownerFile = ownerFile;
   }
 
   async acquire(waitMs: number): Promise<() => Promise<void>> {
     const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
-      const token = this.#tryCreate();
-      if (token !== undefined) return async () => this.#releaseFast(token);
+      if (this.#tryLink()) return async () => this.#releaseFast();
       // Held. Poll cheaply (the holder is done in well under a millisecond, unless it died);
       // now and then let FileLock look at the holder: it takes over a dead owner's lock.
       if (attempt % 16 === 15 || Date.now() >= deadline) {
@@ -40,30 +49,21 @@ export class CommitLock {
     }
   }
 
-  /** One attempt to create the lock file; its token on success, undefined if it exists. */
-  #tryCreate(): string | undefined {
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), startTime: this.#startTime, acquiredAt: new Date().toISOString(), token: randomBytes(12).toString('hex') };
-    const temp = `${this.#file}.${owner.token}.tmp`;
+  /** One attempt to link the owner file as the lock; false if the lock exists. */
+  #tryLink(): boolean {
     try {
-      writeFileSync(temp, JSON.stringify(owner), { flag: 'wx' });
-      linkSync(temp, this.#file);
-      return owner.token;
+      this.#ownerIno ??= statSync(this.#ownerFile).ino;
+      linkSync(this.#ownerFile, this.#file);
+      return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(error, this.#file, 'create lock');
-      return undefined;
-    } finally {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // already gone
-      }
+      return false;
     }
   }
 
-  #releaseFast(token: string): void {
+  #releaseFast(): void {
     try {
-      const current = JSON.parse(readFileSync(this.#file, 'utf8')) as { token?: string };
-      if (current.token === token) unlinkSync(this.#file);
+      if (statSync(this.#file).ino === this.#ownerIno) unlinkSync(this.#file);
     } catch {
       // taken over (we were presumed dead) or already gone
     }

@@ -7,10 +7,13 @@ import { writeFileAtomic } from './fs-util.js';
 export type PageFormat = 'json' | 'yaml' | 'xml';
 
 /**
- * `always`: every page write is fsynced (file and folder) before its call resolves, as
- * the seed asks. `commit`: page writes reach the OS before the call resolves and only the
- * commit record is fsynced; the record carries the page text, so a committed page lost
- * with the OS page cache is rewritten from it. Committed data survives a crash either way.
+ * `always` (default): every page write is written and fsynced (file and folder) before its
+ * call resolves, as the seed asks, then the commit record too. `commit`: a write stays in
+ * memory until its transaction commits; the commit record, fsynced before `commit`
+ * resolves, carries the page text (one sync per commit, like a WAL), and the version file
+ * is written from it after the commit, not fsynced — a file not written yet or lost in a
+ * crash is rewritten from the record by whoever reads it. Committed data survives a crash
+ * either way.
  */
 export type Durability = 'always' | 'commit';
 

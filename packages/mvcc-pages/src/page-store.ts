@@ -13,12 +13,14 @@ import { compilePattern, isInSubtree, namespaceFolder, parseNamespace, type Name
 import { pageName, pageNumber, versionFileName, type PageId } from './page-id.js';
 import { deepFreeze, parsePage, serializePage } from './page-file.js';
 import { ProcessRegistry, forgetPeer, readPeers } from './registry.js';
-import { Transaction, pageKey, splitKey } from './transaction.js';
+import { Transaction, pageKey } from './transaction.js';
 import { TsnAllocator } from './tsn-allocator.js';
 import { VersionIndex, type Version } from './version-index.js';
 import { runCleanup, type CleanupStats } from './cleanup.js';
 import { writeVersionsFile } from './versions-file.js';
 import { compactLog, type CompactStats } from './log-compaction.js';
+import { VersionWriter } from './version-writer.js';
+import { patternSignature, validateReads } from './validation.js';
 
 export interface OpenOptions extends Partial<StoreConfig> {
   /** Open without writing anything: no config is created, `begin` gives read-only transactions. */
@@ -61,6 +63,9 @@ export interface NamespaceOpOptions {
 /** How soon after a commit the `.versions` files it touched are rewritten. */
 export const VERSIONS_DELAY_MS = 50;
 
+/** Characters of recently committed page texts kept in memory for reads (see `#recentText`). */
+const RECENT_TEXT_BYTES = 16 * 1024 * 1024;
+
 /** Internal files live here; namespace segments cannot start with a dot, so no clash. */
 export const META_DIR = '.mvcc';
 
@@ -80,6 +85,10 @@ export class PageStore implements AsyncDisposable {
   readonly #commitLock: CommitLock | undefined;
   readonly #active = new Set<Transaction>();
   readonly #cache: LRUCache<string, readonly Value[]>;
+  /** Texts of recently committed versions as their commit records carry them: a read needs no file. */
+  readonly #recentText: LRUCache<string, string>;
+  /** Writes version files after their commit (durability 'commit'). */
+  readonly #writer: VersionWriter;
   readonly #options: OpenOptions;
   readonly #durableDirs = new Set<string>();
   #commitQueue: Promise<unknown> = Promise.resolve();
@@ -103,8 +112,11 @@ export class PageStore implements AsyncDisposable {
     this.#registry = registry;
     this.#options = options;
     this.#cache = new LRUCache({ max: options.cacheSize ?? 1024 });
+    // Bounded by bytes too: pages may be up to 64 MiB.
+    this.#recentText = new LRUCache({ max: options.cacheSize ?? 1024, maxSize: RECENT_TEXT_BYTES, sizeCalculation: (text) => Math.max(1, text.length) });
+    this.#writer = new VersionWriter((m) => this.#logWarning(m));
     this.#tsn = registry === undefined ? undefined : new TsnAllocator(path.join(root, META_DIR), registry);
-    this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.entry.owner.startTime);
+    this.#commitLock = registry === undefined ? undefined : new CommitLock(path.join(root, META_DIR, 'commit.lock'), registry.lockFile);
   }
 
   /**
@@ -250,7 +262,7 @@ export class PageStore implements AsyncDisposable {
     this.#own(txn);
     const re = compilePattern(pattern);
     return txn.run(async () => {
-      txn.patternReads.push({ pattern: String(pattern), re, signature: this.#signature(re, txn.snapshot) });
+      txn.patternReads.push({ pattern: String(pattern), re, signature: patternSignature(this.#index, re, txn.snapshot) });
       const out: MatchedObject[] = [];
       for (const ns of this.#namespacesIn(txn).filter((n) => re.test(n))) {
         await this.#touch(txn, ns);
@@ -366,7 +378,8 @@ export class PageStore implements AsyncDisposable {
     await txn.settled();
     if (!txn.active) return;
     this.#finish(txn, 'rolled-back');
-    await Promise.all([...txn.writes.values()].map((w) => fs.unlink(w.file).catch(() => undefined)));
+    // With durability 'commit' an uncommitted write has no file (it is written after its commit).
+    if (this.config.durability === 'always') await Promise.all([...txn.writes.values()].map((w) => fs.unlink(w.file).catch(() => undefined)));
   }
 
   /** Removes versions no snapshot can see and debris of dead transactions, once. */
@@ -374,6 +387,7 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     if (this.readOnly) return Promise.reject(new StorageError('EACCES', 'store is open read-only', { path: this.root }));
     this.#cleanupRunning ??= (async () => {
+      await this.#writer.flush(); // pending version files first: cleanup and compaction look at files
       const stats = await runCleanup(this.#cleanupContext());
       const limit = this.#options.compactLogBytes ?? COMPACT_LOG_BYTES;
       if (limit > 0 && this.#log.size >= limit) {
@@ -400,6 +414,7 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     if (this.readOnly) throw new StorageError('EACCES', 'store is open read-only', { path: this.root });
     await this.#cleanupRunning?.catch(() => undefined);
+    await this.#writer.flush();
     return this.#compactOnce();
   }
 
@@ -454,6 +469,7 @@ export class PageStore implements AsyncDisposable {
     this.#closed = true;
     await this.#commitQueue.catch(() => undefined);
     clearTimeout(this.#versionsTimer);
+    await this.#writer.flush();
     this.#writeVersionsFiles();
     await this.#registry?.close();
     this.#log.close();
@@ -510,7 +526,10 @@ export class PageStore implements AsyncDisposable {
       this.#logGeneration = this.#log.generation;
       this.#index.reset(this.#log.checkpoint);
     }
-    for (const r of records) this.#index.apply(r);
+    for (const r of records) {
+      this.#index.apply(r);
+      for (const w of r.writes) this.#recentText.set(`${w.ns}\u0000${w.page}\u0000${r.tsn}`, w.text);
+    }
   }
 
   #snapshots(): number[] {
@@ -572,7 +591,8 @@ export class PageStore implements AsyncDisposable {
     const cacheKey = `${ns}\u0000${page}\u0000${v.tsn}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const text = await this.versionText(ns, page, v);
+    const recent = this.#recentText.get(cacheKey);
+    const text = recent !== undefined && hex8(crc32c(Buffer.from(recent, 'utf8'))) === v.crc ? recent : await this.versionText(ns, page, v);
     const objects = deepFreeze(parsePage(this.#adapter, text, path.relative(this.root, this.versionFile(ns, page, v.tsn))));
     this.#cache.set(cacheKey, objects);
     return objects;
@@ -611,6 +631,12 @@ export class PageStore implements AsyncDisposable {
       throw new StorageError('EINVAL', `page would be ${bytes.length} bytes, over the page size of ${this.config.pageSize}`, { path: `${ns}/${pageName(page)}` });
     }
     const file = this.versionFile(ns, page, txn.tsn);
+    if (this.config.durability === 'commit') {
+      // The file is written after the commit, from the text its record carries (VersionWriter).
+      await this.#ensureFolder(ns);
+      txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
+      return;
+    }
     // Cleanup (of any process) may remove the folder of a namespace with no committed pages
     // between our mkdir and our create; make it again. Cleanup spares young folders, so a
     // second loss means something else is removing folders: give up after a few.
@@ -693,14 +719,6 @@ export class PageStore implements AsyncDisposable {
     }
   }
 
-  #signature(re: RegExp, at: number): string {
-    return this.#index
-      .namespaces(at)
-      .filter((n) => re.test(n))
-      .map((n) => `${n}:${this.#index.pages(n, at).join(',')}`)
-      .join(';');
-  }
-
   /** Runs `fn` after earlier commits of this store, so only one of them polls the file lock. */
   #serialized<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#commitQueue.then(fn);
@@ -714,7 +732,7 @@ export class PageStore implements AsyncDisposable {
     try {
       this.#refresh();
       this.#log.cutTornTail();
-      this.#validate(txn, this.#index.end);
+      validateReads(this.#index, txn, this.#index.end);
       const writes = [...txn.writes.values()];
       const record: CommitRecord = {
         seq: this.#index.end + 1,
@@ -726,33 +744,19 @@ export class PageStore implements AsyncDisposable {
       };
       const logged = this.#log.append(record);
       this.#index.apply(logged);
-      for (const w of writes) this.#cache.set(`${w.ns}\u0000${w.page}\u0000${txn.tsn}`, w.objects);
+      for (const w of writes) {
+        const key = `${w.ns}\u0000${w.page}\u0000${txn.tsn}`;
+        this.#cache.set(key, w.objects);
+        this.#recentText.set(key, w.text);
+        if (this.config.durability === 'commit') {
+          this.#writer.add({ file: w.file, text: w.text, stillCurrent: () => this.#index.visible(w.ns, w.page, this.#index.end)?.tsn === txn.tsn });
+        }
+      }
       for (const ns of [...record.creates, ...record.deletes, ...writes.map((w) => w.ns)]) this.#versionsDirty.add(ns);
       this.#scheduleVersionsFiles();
       return logged;
     } finally {
       await release();
-    }
-  }
-
-  #validate(txn: Transaction, at: number): void {
-    for (const [key, seq] of txn.reads) {
-      const [ns, page] = splitKey(key);
-      const now = this.#index.visible(ns, page, at)?.seq ?? 0;
-      if (now !== seq) {
-        throw new StorageError('ECONFLICT', `${ns}/${pageName(page)} changed after the transaction's snapshot (read commit ${seq}, now ${now})`, { path: `${ns}/${pageName(page)}` });
-      }
-    }
-    for (const [ns, state] of txn.nsReads) {
-      if (this.#index.nsState(ns, at) !== state) throw new StorageError('ECONFLICT', `namespace ${ns} was created or deleted after the transaction's snapshot`, { path: ns });
-    }
-    for (const [ns, pages] of txn.pageSetReads) {
-      if (this.#index.pages(ns, at).join(',') !== pages) throw new StorageError('ECONFLICT', `pages were added to or removed from ${ns} after the transaction's snapshot`, { path: ns });
-    }
-    for (const p of txn.patternReads) {
-      if (this.#signature(p.re, at) !== p.signature) {
-        throw new StorageError('ECONFLICT', `the namespaces or pages matching ${p.pattern} changed after the transaction's snapshot`, { field: p.pattern });
-      }
     }
   }
 
@@ -764,6 +768,7 @@ export class PageStore implements AsyncDisposable {
     if (this.#versionsTimer !== undefined) return;
     this.#versionsTimer = setTimeout(() => {
       this.#versionsTimer = undefined;
+      void this.#writer.flush();
       this.#writeVersionsFiles();
     }, VERSIONS_DELAY_MS);
     this.#versionsTimer.unref();

@@ -100,6 +100,11 @@ export class ProcessRegistry {
     this.#timer.unref();
   }
 
+  /** The registration's lock file (owner JSON, kept while the store is open); the commit lock links it. */
+  get lockFile(): string {
+    return this.#lock.path;
+  }
+
   get file(): string {
     return path.join(this.dir, `${this.token}.json`);
   }

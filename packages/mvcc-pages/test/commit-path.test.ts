@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PageStore, verifyStore } from '../src/index.js';
+import { seed, tempDir } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function dir(): Promise<string> {
+  const d = await tempDir();
+  cleanups.push(d.cleanup);
+  return d.dir;
+}
+
+const pageFiles = (folder: string): string[] => (existsSync(folder) ? readdirSync(folder).filter((n) => n.startsWith('page')).sort() : []);
+
+describe('commit lock', () => {
+  it("a commit lock left by a dead process is taken over, and a commit leaves no lock behind", async () => {
+    const root = await dir();
+    await using store = await PageStore.open(root);
+    await seed(store, 'a', [{ n: 0 }]);
+    // A pid that surely exited: a child we ran to completion.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const lockFile = path.join(root, '.mvcc', 'commit.lock');
+    writeFileSync(lockFile, JSON.stringify({ pid: dead, hostname: hostname(), startTime: null, acquiredAt: new Date().toISOString(), token: 'dead0000' }));
+    for (let i = 1; i <= 3; i++) {
+      const t = await store.begin();
+      await store.readPage(t, 'a', 'page001');
+      await store.updatePage(t, 'a', 'page001', [{ n: i }]);
+      await store.commit(t);
+      expect(existsSync(lockFile)).toBe(false);
+    }
+    const t = await store.begin();
+    expect(await store.readPage(t, 'a', 'page001')).toEqual([{ n: 3 }]);
+  });
+
+  it('two stores (one process, two registrations) committing at once never share a seq', async () => {
+    const root = await dir();
+    await using a = await PageStore.open(root, { durability: 'commit', forceOneObjectPerPage: true });
+    await using b = await PageStore.open(root, { durability: 'commit', forceOneObjectPerPage: true });
+    const [pa, pb] = (await seed(a, 'x', [{ n: 0 }, { n: 0 }])) as [string, string];
+    const bump = async (store: PageStore, page: string): Promise<number[]> => {
+      const seqs: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const t = await store.begin();
+        const [o] = (await store.readPage(t, 'x', page)) as { n: number }[];
+        await store.updatePage(t, 'x', page, [{ n: o!.n + 1 }]);
+        seqs.push((await store.commit(t)).seq);
+      }
+      return seqs;
+    };
+    const [sa, sb] = await Promise.all([bump(a, pa), bump(b, pb)]);
+    expect(new Set([...sa, ...sb]).size).toBe(60);
+    const t = await b.begin();
+    expect(await b.readPage(t, 'x', pa)).toEqual([{ n: 30 }]);
+    expect(await b.readPage(t, 'x', pb)).toEqual([{ n: 30 }]);
+  });
+});
+
+describe("durability 'commit': version files are written after the commit", () => {
+  it('no file before the commit or after a rollback; the current version gets its file (on close at the latest)', async () => {
+    const root = await dir();
+    const folder = path.join(root, 'a');
+    const store = await PageStore.open(root, { durability: 'commit' });
+    const t1 = await store.begin();
+    await store.insertObject(t1, 'a', { n: 1 });
+    expect(pageFiles(folder)).toEqual([]);
+    await store.commit(t1);
+    const t2 = await store.begin();
+    await store.readPage(t2, 'a', 'page001');
+    await store.updatePage(t2, 'a', 'page001', [{ n: 2 }]);
+    await store.rollback(t2);
+    const t3 = await store.begin();
+    await store.readPage(t3, 'a', 'page001');
+    await store.updatePage(t3, 'a', 'page001', [{ n: 3 }]);
+    expect(pageFiles(folder).some((n) => n.endsWith(`.v${t3.tsn}`))).toBe(false);
+    await store.commit(t3);
+    await store.close();
+    // t1's file exists if it was written before t3 hid it (within ~50 ms); t2 rolled back and never gets one.
+    expect(pageFiles(folder).filter((n) => n !== `page001.json.v${t1.tsn}`)).toEqual([`page001.json.v${t3.tsn}`]);
+    expect(JSON.parse(readFileSync(path.join(folder, `page001.json.v${t3.tsn}`), 'utf8'))).toMatchObject({ tsn: t3.tsn, objects: [{ n: 3 }] });
+    await using reopened = await PageStore.open(root);
+    expect(await verifyStore(reopened)).toMatchObject({ problems: [], restorable: 0 });
+  });
+
+  it('a namespace folder cleanup removed while the transaction ran (empty, a minute old) is made again for the file', async () => {
+    const root = await dir();
+    const store = await PageStore.open(root, { durability: 'commit' });
+    const t = await store.begin();
+    await store.insertObject(t, 'slow', { n: 1 });
+    // Nothing is written before the commit, so the new folder is empty; age it past cleanup's grace.
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(path.join(root, 'slow'), longAgo, longAgo);
+    await using other = await PageStore.open(root);
+    expect((await other.cleanup()).foldersRemoved).toBe(1);
+    expect(existsSync(path.join(root, 'slow'))).toBe(false);
+    await store.commit(t);
+    await store.close();
+    expect(pageFiles(path.join(root, 'slow'))).toEqual([`page001.json.v${t.tsn}`]);
+  });
+
+  it('another store reads a commit whose file is not written yet (from the commit record), and a missing file is rewritten from it', async () => {
+    const root = await dir();
+    await using writer = await PageStore.open(root, { durability: 'commit' });
+    await using reader = await PageStore.open(root, { durability: 'commit' });
+    const t = await writer.begin();
+    await writer.insertObject(t, 'a', { n: 1 });
+    await writer.commit(t);
+    // As if its file were not written yet, or lost in a crash (the writer may still write it meanwhile).
+    const file = path.join(root, 'a', `page001.json.v${t.tsn}`);
+    rmSync(file, { force: true });
+    const r = await reader.begin();
+    expect(await reader.readPage(r, 'a', 'page001')).toEqual([{ n: 1 }]);
+    // A store opened afterwards finds the file (written meanwhile) or restores it from the record.
+    rmSync(file, { force: true });
+    await using third = await PageStore.open(root);
+    expect(await verifyStore(third)).toMatchObject({ problems: [] });
+    expect(pageFiles(path.join(root, 'a'))).toEqual([`page001.json.v${t.tsn}`]);
+  });
+});
