@@ -87,7 +87,7 @@ export class FileReadCache {
 
   /** The bytes and ETag of `key` (a key already checked by the path rules); errors are the backend's. */
   async read(key: string): Promise<FileRead> {
-    // The key passed the path rules (no empty, `.` or `..` segment, no `\\` or NUL): joining
+    // The key passed the path rules (no empty, `.` or `..` segment, no backslash or NUL): joining
     // it needs no normalising, and path.join showed in the GET profile.
     const host = this.#prefix + key;
     const before = statOf(host);
