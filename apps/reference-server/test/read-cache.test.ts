@@ -110,8 +110,14 @@ describe('the files routes with the cache', () => {
     for (let i = 0; i < 3; i++) {
       const g = await fetch(`${s.url}/v1/files/c/x`);
       expect(g.headers.get('etag')).toBe(etag);
+      expect(g.headers.get('content-length')).toBe('3');
       expect(await g.text()).toBe('one');
     }
+    const head = await fetch(`${s.url}/v1/files/c/x`, { method: 'HEAD' });
+    expect([head.headers.get('etag'), head.headers.get('content-length')]).toEqual([etag, '3']);
+    expect((await fetch(`${s.url}/v1/files/c/x`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const part = await fetch(`${s.url}/v1/files/c/x`, { headers: { range: 'bytes=1-' } });
+    expect([part.status, part.headers.get('content-range'), await part.text()]).toEqual([206, 'bytes 1-2/3', 'ne']);
     const file = path.join(s.dataDir, 'c/x');
     const { atime, mtime } = statSync(file);
     writeFileSync(file, 'two');
