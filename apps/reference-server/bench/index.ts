@@ -1,7 +1,9 @@
 /**
  * HTTP benchmark of the reference server (autocannon, bounded duration), beside its peers
  * measured in the same run on the same machine:
- * - GET of a 1 KiB file vs fastify's bare hello-world route (both servers in a child process);
+ * - GET of a 1 KiB file vs fastify's bare hello-world route (both servers in a child process):
+ *   once the file is 2 s old it is served from the read cache; a second server started with
+ *   `--read-cache 0` shows the uncached path (no target);
  * - PUT of a 1 KiB file (durable: fsync) vs FilesystemBackend.writeFile called directly at
  *   the same concurrency;
  * - batched appends (100 events of 100 bytes per POST, group-committed fsync) vs
@@ -61,10 +63,10 @@ async function cannon(options: autocannon.Options): Promise<{ rps: number; p99: 
   return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
 }
 
-/** `fn` called by CONNECTIONS concurrent loops for the duration: operations per second and p99 latency in ms. */
-async function direct(fn: (i: number) => Promise<unknown>): Promise<{ rps: number; p99: number }> {
+/** `fn` called by CONNECTIONS concurrent loops for `durationS` seconds: operations per second and p99 latency in ms. */
+async function direct(fn: (i: number) => Promise<unknown>, durationS = DURATION_S): Promise<{ rps: number; p99: number }> {
   const latencies: number[] = [];
-  const end = performance.now() + DURATION_S * 1000;
+  const end = performance.now() + durationS * 1000;
   let i = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -87,6 +89,7 @@ const DIRECT_WRITE = 'FilesystemBackend.writeFile direct (limit)';
 const DIRECT_APPEND = 'EventLog.appendBatch direct (limit)';
 const PUT_CASE = 'PUT /v1/files 1 KiB (fsync)';
 const GET_CASE = 'GET /v1/files 1 KiB';
+const GET_UNCACHED_CASE = 'GET /v1/files 1 KiB, --read-cache 0';
 const APPEND_CASE = `POST /v1/logs/…/events, ${BATCH}×100 B batch`;
 const samples = new Map<string, Array<{ rps: number; p99: number }>>();
 const record = (name: string, r: { rps: number; p99: number; errors?: number; non2xx?: number }): void => {
@@ -96,20 +99,31 @@ const record = (name: string, r: { rps: number; p99: number; errors?: number; no
 
 const hello = await start(['--import', 'tsx', path.join(here, 'hello.ts')], here);
 const server = await start([path.join(here, '../bin/store-server.js'), '--port', '0', '--data', path.join(root, 'data')], here);
+// The same server without its small-file read cache: every GET opens, checks and reads the file.
+const uncached = await start([path.join(here, '../bin/store-server.js'), '--port', '0', '--data', path.join(root, 'data-uncached'), '--read-cache', '0'], here);
 const fsb = new FilesystemBackend(path.join(root, 'direct'));
 mkdirSync(path.join(root, 'direct-log'), { recursive: true });
 const log = await EventLog.open(path.join(root, 'direct-log', 'bench'), { durability: 'batch' });
 const batch = Array.from({ length: BATCH }, () => EVENT);
 try {
   await fetch(`${server.url}/v1/files/bench/get.bin`, { method: 'PUT', body: FILE });
-  // Warm both servers (JIT, connection setup) before measuring.
+  await fetch(`${uncached.url}/v1/files/bench/get.bin`, { method: 'PUT', body: FILE });
+  // Warm every case and its baseline (JIT, connection setup, the directories the writes
+  // go to) before measuring, so round 1 does not charge one side with its cold start.
+  let w = 0;
   await cannon({ url: `${hello.url}/`, duration: 1 });
   await cannon({ url: `${server.url}/v1/files/bench/get.bin`, duration: 1 });
+  await cannon({ url: `${uncached.url}/v1/files/bench/get.bin`, duration: 1 });
+  await cannon({ url: server.url, duration: 1, requests: [{ method: 'PUT', body: FILE, setupRequest: (req) => ({ ...req, path: `/v1/files/bench/put/${w++ % 1000}` }) }] });
+  await direct((i) => fsb.writeFile(`bench/put/${i % 1000}`, FILE), 1);
+  await cannon({ url: `${server.url}/v1/logs/bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BATCH_BODY, duration: 1 });
+  await direct(() => log.appendBatch(batch), 1);
   // Rounds interleave every case, so a burst of load from elsewhere on the machine hits
   // all of them alike; each ratio is taken within a round (case and baseline back to back).
   for (let round = 0; round < ROUNDS; round++) {
     record(HELLO, await cannon({ url: `${hello.url}/` }));
     record(GET_CASE, await cannon({ url: `${server.url}/v1/files/bench/get.bin` }));
+    record(GET_UNCACHED_CASE, await cannon({ url: `${uncached.url}/v1/files/bench/get.bin` }));
     let n = 0;
     record(PUT_CASE, await cannon({ url: server.url, requests: [{ method: 'PUT', body: FILE, setupRequest: (req) => ({ ...req, path: `/v1/files/bench/put/${n++ % 1000}` }) }] }));
     record(DIRECT_WRITE, await direct((i) => fsb.writeFile(`bench/put/${i % 1000}`, FILE)));
@@ -120,7 +134,8 @@ try {
   await log.close();
   hello.child.kill('SIGTERM');
   server.child.kill('SIGTERM');
-  await Promise.all([hello, server].map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
+  uncached.child.kill('SIGTERM');
+  await Promise.all([hello, server, uncached].map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
   rmSync(root, { recursive: true, force: true });
 }
 
@@ -155,6 +170,7 @@ const row = (group: string, name: string, unit: string, baseline: string, target
 const rows: Row[] = [
   row('GET', HELLO, 'req/s', HELLO),
   row('GET', GET_CASE, 'req/s', HELLO, 0.5),
+  row('GET', GET_UNCACHED_CASE, 'req/s', HELLO),
   row('PUT', DIRECT_WRITE, 'writes/s', DIRECT_WRITE),
   row('PUT', PUT_CASE, 'writes/s', DIRECT_WRITE, 0.8),
   row('append', DIRECT_APPEND, 'batches/s', DIRECT_APPEND),

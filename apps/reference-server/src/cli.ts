@@ -27,6 +27,8 @@ Options:
   --max-batch N         most events or values in one batch (default ${DEFAULT_LIMITS.maxBatchEvents})
   --max-open N          most event logs and run writers open at once (default ${DEFAULT_LIMITS.maxOpenResources})
   --idle-close MS       close a log or writer unused this long (default ${DEFAULT_LIMITS.idleCloseMs})
+  --read-cache BYTES    memory for small unchanged files served by GET, 0 = none
+                        (default ${DEFAULT_LIMITS.readCacheBytes})
   -h, --help            show this help
   -v, --version         print the version
 
@@ -74,6 +76,7 @@ async function run(argv: string[]): Promise<number | undefined> {
         'max-batch': { type: 'string' },
         'max-open': { type: 'string' },
         'idle-close': { type: 'string' },
+        'read-cache': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -108,6 +111,9 @@ async function run(argv: string[]): Promise<number | undefined> {
     if (typeof v === 'string') return usageError(v);
     if (v !== undefined) limits[key] = v;
   }
+  const readCache = positiveInt(values['read-cache'], '--read-cache', true);
+  if (typeof readCache === 'string') return usageError(readCache);
+  if (readCache !== undefined) limits.readCacheBytes = readCache;
   const dataDir = path.resolve(values.data ?? env.STORE_DATA ?? './data');
   const host = values.host ?? env.STORE_HOST ?? '127.0.0.1';
   const token = values.token ?? env.STORE_TOKEN;

@@ -13,6 +13,11 @@ export interface Limits {
   maxOpenResources: number;
   /** An open resource nobody used for this long is closed. Default 30 000 ms. */
   idleCloseMs: number;
+  /**
+   * Memory for the files routes' cache of small unchanged files (FilesystemBackend only;
+   * see src/read-cache.ts), in bytes; 0 turns it off. Default 16 MiB. Not a request limit.
+   */
+  readCacheBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -21,6 +26,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBatchEvents: 10_000,
   maxOpenResources: 64,
   idleCloseMs: 30_000,
+  readCacheBytes: 16 * 1024 * 1024,
 });
 
 /**

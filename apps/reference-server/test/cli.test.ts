@@ -28,7 +28,7 @@ describe('store-server CLI', () => {
 
   it('usage errors exit 2 with one line and the usage', async () => {
     const s3Usage = [['--s3-endpoint', 'http://127.0.0.1:1'], ['--s3-prefix', 'p'], ['--s3-bucket', 'b', '--s3-endpoint', 'not a url'], ['--s3-bucket', 'b', '--s3-endpoint', 'ftp://x']];
-    for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--max-body', '0'], ['extra'], ...s3Usage]) {
+    for (const args of [['--bogus'], ['--port', 'x'], ['--port', '70000'], ['--max-body', '0'], ['--read-cache', '-1'], ['--read-cache', '1MB'], ['extra'], ...s3Usage]) {
       const r = await run(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.split('\n')[0]).toMatch(/^store-server: /);

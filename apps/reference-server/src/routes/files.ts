@@ -7,6 +7,8 @@ import { HttpError } from '../http-error.js';
 import { keyFromUrl, strictQueryParam } from '../key.js';
 import { KeyedChain } from '../keyed-chain.js';
 import { readRangeConsistently } from '../range-read.js';
+import { FileReadCache, type FileRead } from '../read-cache.js';
+import { LRUCache } from 'lru-cache';
 import type { RouteFamily } from './family.js';
 import { binaryResponse, errorResponses, flag, isOn } from './schemas.js';
 
@@ -48,7 +50,29 @@ const files: RouteFamily = {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-    const target = (request: FastifyRequest): { key: string; directory: boolean } => keyFromUrl(request.raw.url ?? '', PREFIX.slice(0, -1) + '/');
+    const cache = FileReadCache.for(backend, ctx.limits.readCacheBytes);
+    /** The whole file and its ETag: from the small-file cache when there is one, else one backend read. */
+    const readWhole = async (key: string): Promise<FileRead> => {
+      if (cache !== undefined) return cache.read(key);
+      const data = await backend.readFile(key);
+      return { data, etag: etagOf(data) };
+    };
+
+    // keyFromUrl is a pure function of the request target's path; parsing and checking a
+    // key against the path rules showed in the GET profile, so the answers for recent
+    // targets are kept (the errors are not: a bad target is parsed again each time).
+    const keys = new LRUCache<string, { key: string; directory: boolean }>({ max: 4096 });
+    const target = (request: FastifyRequest): { key: string; directory: boolean } => {
+      const raw = request.raw.url ?? '';
+      const q = raw.indexOf('?');
+      const pathPart = q === -1 ? raw : raw.slice(0, q);
+      let parsed = keys.get(pathPart);
+      if (parsed === undefined) {
+        parsed = keyFromUrl(pathPart, PREFIX);
+        if (pathPart.length <= 512) keys.set(pathPart, parsed);
+      }
+      return parsed;
+    };
 
     const readCurrent = async (key: string): Promise<Uint8Array | undefined> => {
       try {
@@ -144,6 +168,7 @@ const files: RouteFamily = {
         await chain.write(key, async () => {
           if (conditional !== undefined && hasPreconditions(request)) return conditionalPut(conditional, request, key, data);
           await checkPreconditions(request, key);
+          cache?.forget(key);
           await backend.writeFile(key, data);
         });
         void reply.header('etag', etag);
@@ -183,8 +208,7 @@ const files: RouteFamily = {
           return sendBytes(reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`), read.bytes);
         }
       }
-      const data = await backend.readFile(key);
-      const etag = etagOf(data);
+      const { data, etag } = await readWhole(key);
       void reply.header('etag', etag).header('accept-ranges', 'bytes');
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) return reply.code(304).send();
@@ -208,10 +232,10 @@ const files: RouteFamily = {
           const names = await backend.listFiles(key);
           return reply.type('application/json; charset=utf-8').header('content-length', Buffer.byteLength(JSON.stringify(names))).send();
         }
-        const data = await backend.readFile(key);
+        const { data, etag } = await readWhole(key);
         return reply
           .type('application/octet-stream')
-          .header('etag', etagOf(data))
+          .header('etag', etag)
           .header('accept-ranges', 'bytes')
           .header('content-length', data.byteLength)
           .send();
@@ -235,6 +259,7 @@ const files: RouteFamily = {
         denyReserved(key);
         await chain.write(key, async () => {
           await checkPreconditions(request, key);
+          cache?.forget(key);
           await backend.deleteFile(key);
         });
         return reply.code(204).send();
@@ -289,6 +314,8 @@ const files: RouteFamily = {
         await chain.write([from, to], async () => {
           await checkPreconditions(request, from);
           if (refuseExisting && from !== to && (await backend.exists(to))) throw new StorageError('EEXIST', 'the destination exists (overwrite=0)', { path: to, field: 'to' });
+          cache?.forget(from);
+          cache?.forget(to);
           await rename(from, to);
         });
         return { from, path: to };
