@@ -1,25 +1,24 @@
-import { closeSync, existsSync, fdatasync as fdatasyncCb, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync as fdatasyncCb, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import nodePath from 'node:path';
 import { promisify } from 'node:util';
 import { LRUCache } from 'lru-cache';
-import { FileLock, StorageError, fromNodeError, fsyncDirectory } from '@store/backend-core';
+import { FileLock, StorageError, fromNodeError } from '@store/backend-core';
 import {
   FILE_HEADER_SIZE,
   HOST_LITTLE_ENDIAN,
   MAX_DATA_SIZE,
   RECORD_HEADER_SIZE,
-  TOKEN_SIZE,
-  encodeFileHeader,
   parseMetadata,
   parseRecord,
   recordSize,
 } from './format.js';
 import { encodeIndex } from './index-file.js';
+import { compactFile } from './compact.js';
+import { createFile, removeLeftovers, writeAll } from './files.js';
 import { copyVector } from './vector-pool.js';
 import { OffsetIndex } from './offset-index.js';
 import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
-import { ChunkBuffer, SCAN_CHUNK, readFully, scanRecords } from './record-scan.js';
+import { ChunkBuffer, readFully, scanRecords } from './record-scan.js';
 import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
 import { checkId, checkK, checkVector, type VectorInput } from './validate.js';
 import { BatchEncoder, checkBatch, tombstone, type Batch, type PutItem } from './writer.js';
@@ -579,82 +578,17 @@ export class VectorFile implements AsyncDisposable {
   }
 
   #compact(options: CompactOptions): CompactResult {
-    const dir = nodePath.dirname(this.path);
-    const tmp = `${this.path}.compact-${randomBytes(6).toString('hex')}.tmp`;
-    const token = randomBytes(TOKEN_SIZE);
-    const bytesBefore = this.#size;
-    const offsets = this.#offsets;
-    const newOffsets = new OffsetIndex(this.#offsets.size);
-    const path = this.path;
-    const repair = this.#repair;
-    let out: number;
-    try {
-      out = openSync(tmp, 'wx');
-    } catch (error) {
-      throw fromNodeError(error, tmp, 'create');
-    }
-    try {
-      const header = encodeFileHeader({ dimension: this.#dimension, token, created: Date.now() });
-      writeAll(out, header, 0, header.length, 0, tmp);
-      let written = FILE_HEADER_SIZE;
-      const pending = new ChunkBuffer(SCAN_CHUNK);
-      let used = 0;
-      const flush = (): void => {
-        writeAll(out, pending.bytes, 0, used, written, tmp);
-        written += used;
-        used = 0;
-      };
-      let lastReport = 0;
-      scanRecords(this.#fd, FILE_HEADER_SIZE, this.#size, path, {
-        record(b, _v, p, f, offset) {
-          if (f.deleted || offsets.get(f.id) !== offset) return;
-          if (used + f.size > pending.bytes.length) flush();
-          newOffsets.set(f.id, written + used);
-          if (f.size > pending.bytes.length) {
-            writeAll(out, b, p, f.size, written, tmp);
-            written += f.size;
-          } else {
-            b.copy(pending.bytes, used, p, p + f.size);
-            used += f.size;
-          }
-          if (options.onProgress !== undefined && offset - lastReport >= SCAN_CHUNK) {
-            lastReport = offset;
-            options.onProgress(offset, bytesBefore);
-          }
-        },
-        problem(offset, reason, resumeAt) {
-          if (repair && resumeAt !== undefined) return true;
-          throw new StorageError('ECORRUPT', `${reason}; compaction stopped`, { path, offset });
-        },
-      });
-      flush();
-      if (newOffsets.size !== offsets.size) throw new StorageError('ECORRUPT', `${offsets.size - newOffsets.size} indexed vectors have no valid record; compaction stopped`, { path });
-      fsyncSync(out);
-      closeSync(out);
-      out = -1;
-      renameSync(tmp, this.path);
-      options.onProgress?.(bytesBefore, bytesBefore);
+    return compactFile({ path: this.path, fd: this.#fd, size: this.#size, dimension: this.#dimension, offsets: this.#offsets, repair: this.#repair }, options.onProgress, (written, token, offsets) => {
       // Swap to the new file before anything can interleave: no await until the maps match it.
       const oldFd = this.#fd;
       this.#fd = openSync(this.path, 'r+');
       closeSync(oldFd);
       this.#size = written;
       this.#token = token;
-      this.#offsets = newOffsets;
+      this.#offsets = offsets;
       this.#writeIndex();
       this.#dirty = false;
-    } catch (error) {
-      if (out >= 0) closeSync(out);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already renamed or never created
-      }
-      throw error;
-    }
-    // Durability of the rename itself; best effort after the swap (the old file is gone either way).
-    void fsyncDirectory(dir).catch(() => undefined);
-    return { bytesBefore, bytesAfter: this.#size, vectors: newOffsets.size };
+    });
   }
 
   /** Replaces the index file atomically (temp file, fsync, rename). */
@@ -676,66 +610,6 @@ function checkVectorDimension(dimension: number): void {
   if (!Number.isSafeInteger(dimension) || dimension < 1 || dimension > 65_536) {
     throw new StorageError('EINVAL', `dimension must be an integer in 1..65536, got ${String(dimension)}`, { field: 'dimension' });
   }
-}
-
-function writeAll(fd: number, b: Uint8Array, from: number, length: number, position: number, path: string): void {
-  try {
-    let done = 0;
-    while (done < length) done += writeSync(fd, b, from + done, length - done, position + done);
-  } catch (error) {
-    throw fromNodeError(error, path, 'write');
-  }
-}
-
-/** Creates the file with its header in one step (temp file, fsync, rename), so it never exists half-made. */
-async function createFile(path: string, dimension: number): Promise<void> {
-  const tmp = `${path}.create-${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const fd = openSync(tmp, 'wx');
-    try {
-      const header = encodeFileHeader({ dimension, token: randomBytes(TOKEN_SIZE), created: Date.now() });
-      writeAll(fd, header, 0, header.length, 0, tmp);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created
-    }
-    throw fromNodeError(error, path, 'create');
-  }
-  await fsyncDirectory(nodePath.dirname(nodePath.resolve(path)));
-}
-
-/** Temp files of a compaction, creation or index write that a killed writer left (we hold the lock). */
-function removeLeftovers(path: string): void {
-  const dir = nodePath.dirname(path);
-  const base = nodePath.basename(path);
-  let names: string[];
-  try {
-    if (!statSync(dir).isDirectory()) return;
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  const pattern = new RegExp(`^${escapeRegExp(base)}(\\.compact-|\\.create-|\\.idx\\.)[0-9a-f]{12}(\\.tmp)?$`);
-  for (const name of names) {
-    if (pattern.test(name)) {
-      try {
-        unlinkSync(nodePath.join(dir, name));
-      } catch {
-        // gone already
-      }
-    }
-  }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function deepFreeze<T>(value: T): T {
