@@ -6,6 +6,9 @@
  *   (the raw sequential write limit, no checksum or index), and beside LanceDB adding the same
  *   vectors (a prebuilt Arrow table) to a local table. Files are deleted every 256 MiB written,
  *   for us and the raw writer alike, so both measure writing rather than this VM's disk.
+ * - putBatch, durable: the same batches with durability 'fsync' (one fdatasync per batch) beside
+ *   the same bytes written with fs.writeSync plus one fdatasync per batch: a second pair, not
+ *   the issue's target (which is the pair above, both without fsync).
  * - get: random ids of the big file, from the LRU cache and uncached, beside one pread of a
  *   record at its known offset (the raw random-read limit).
  * - open: opening the big file with its index, beside reading that index file and checking
@@ -15,7 +18,7 @@
  *   plain Float32Array loop, plus the GB/s of vector data each query scans beside this
  *   machine's memory read bandwidth (Buffer#indexOf over a 512 MiB buffer: a memchr).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,6 +157,64 @@ const putGroup: BenchGroup = {
           lance.added = PUT_PER_RUN;
         }
         return PUT_PER_RUN;
+      },
+    },
+  ],
+};
+
+// Durable: fewer batches per run (each waits for the disk).
+const DURABLE_BATCHES = quick ? 5 : 20;
+let durableFile: VectorFile | undefined;
+let durableRun = 0;
+let durableFd = -1;
+let durablePos = 0;
+
+const durableGroup: BenchGroup = {
+  title: `putBatch ${BATCH} × ${DIM}-dim vectors, durable (fdatasync per batch)`,
+  unit: 'vectors',
+  baseline: 'raw writeSync + fdatasync per batch',
+  cases: [
+    {
+      name: "vector-file putBatch, durability 'fsync'",
+      setup: async () => {
+        durableFile = await VectorFile.open(path.join(root, 'durable.jdbv'), { create: true, dimension: DIM });
+      },
+      run: async () => {
+        const vf = durableFile!;
+        const run = durableRun++;
+        for (let b = 0; b < DURABLE_BATCHES; b++) await vf.putBatch(renamed(putItems[b % putItems.length]!, run));
+        return DURABLE_BATCHES * BATCH;
+      },
+      teardown: async () => {
+        await durableFile?.close();
+        durableFile = undefined;
+        rmSync(path.join(root, 'durable.jdbv'), { force: true });
+        rmSync(path.join(root, 'durable.jdbv.idx'), { force: true });
+      },
+    },
+    {
+      name: 'raw writeSync + fdatasync per batch',
+      setup: () => {
+        durableFd = openSync(path.join(root, 'durable-raw'), 'w');
+        durablePos = 0;
+      },
+      run: () => {
+        for (let b = 0; b < DURABLE_BATCHES; b++) {
+          for (let j = 0; j < BATCH; j++) {
+            const i = (b * BATCH + j) % N;
+            dataBytes.copy(rawBuf, j * RECORD + 112, i * DIM * 4, (i + 1) * DIM * 4);
+          }
+          let done = 0;
+          while (done < rawBuf.length) done += writeSync(durableFd, rawBuf, done, rawBuf.length - done, durablePos + done);
+          durablePos += rawBuf.length;
+          fdatasyncSync(durableFd);
+        }
+        return DURABLE_BATCHES * BATCH;
+      },
+      teardown: () => {
+        closeSync(durableFd);
+        durableFd = -1;
+        rmSync(path.join(root, 'durable-raw'), { force: true });
       },
     },
   ],
@@ -311,7 +372,7 @@ const batchGroup: BenchGroup = {
   ],
 };
 
-const results = await runBenchmarks('vector-file', [putGroup, getGroup, openGroup, singleGroup, batchGroup], quick ? {} : { rounds: 3 });
+const results = await runBenchmarks('vector-file', [putGroup, durableGroup, getGroup, openGroup, singleGroup, batchGroup], quick ? {} : { rounds: 3 });
 await Promise.all([cached.close(), uncached.close(), searcher.close()]);
 closeSync(bigFd);
 
@@ -327,6 +388,7 @@ const compare = (label: string, ours: number, peer: number, target: number | und
 const oursSingle = rate(singleGroup, 'vector-file search (wasm SIMD)');
 const oursBatch = rate(batchGroup, 'vector-file searchBatch (wasm SIMD)');
 compare('putBatch vs raw write', rate(putGroup, 'vector-file putBatch'), rate(putGroup, 'raw writeSync of the same bytes'), 0.6, 'vectors/s');
+compare('durable putBatch vs write + fdatasync (second pair)', rate(durableGroup, "vector-file putBatch, durability 'fsync'"), rate(durableGroup, 'raw writeSync + fdatasync per batch'), undefined, 'vectors/s');
 compare('putBatch vs LanceDB add', rate(putGroup, 'vector-file putBatch'), rate(putGroup, 'LanceDB table.add (0.31.0)'), undefined, 'vectors/s');
 compare('single query vs hnswlib-node brute force', oursSingle, rate(singleGroup, 'hnswlib-node BruteforceSearch'), 1.0, 'q/s');
 compare('single query vs usearch exact (1 thread)', oursSingle, rate(singleGroup, 'usearch exactSearch, 1 thread'), 0.5, 'q/s');

@@ -6,20 +6,24 @@
  * million ids from the index file is one pass over its bytes with no string or Map entry
  * per id, and a lookup allocates nothing for an ASCII id.
  *
+ * Laid out for few cache lines per lookup (with a million ids every array is far larger
+ * than the CPU caches and TLB, so each distinct line touched is a miss): a table slot holds
+ * the id's hash beside its entry number, so probing past other ids reads only the table;
+ * an entry holds where its id lies in the arena and its offset side by side. A hit reads
+ * one table line, one entry line and the id's bytes.
+ *
  * An entry, once made, keeps its id: a delete marks it dead (offset -1), and a later put of
  * the same id revives it. Compaction builds a fresh index, which drops the dead entries.
  */
 export class OffsetIndex {
   #arena: Buffer;
   #arenaUsed: number;
-  #keyAt: Float64Array;
-  #keyLen: Uint16Array;
-  #offset: Float64Array;
-  #hash: Int32Array;
+  /** Per entry e: [2e] = arena position · 1024 + id length (≤ MAX_ID_BYTES < 1024), [2e+1] = offset (-1 = dead). */
+  #ent: Float64Array;
   /** Entries made (live and dead). */
   #entries = 0;
   #live = 0;
-  /** Slot → entry + 1 (0 = empty). Length is a power of two. */
+  /** Per slot s: [2s] = hash, [2s+1] = entry + 1 (0 = empty). Slots are a power of two. */
   #table: Int32Array;
   #mask: number;
   // The id of the last lookup, hashed: ASCII ids are compared by char code, others by their bytes in #scratch.
@@ -32,13 +36,10 @@ export class OffsetIndex {
     const cap = Math.max(16, capacity);
     this.#arena = arena ?? Buffer.alloc(cap * 16);
     this.#arenaUsed = arena === undefined ? 0 : arenaUsed;
-    this.#keyAt = new Float64Array(cap);
-    this.#keyLen = new Uint16Array(cap);
-    this.#offset = new Float64Array(cap);
-    this.#hash = new Int32Array(cap);
+    this.#ent = new Float64Array(2 * cap);
     let slots = 32;
     while (slots < cap * 2) slots *= 2;
-    this.#table = new Int32Array(slots);
+    this.#table = new Int32Array(2 * slots);
     this.#mask = slots - 1;
   }
 
@@ -55,23 +56,21 @@ export class OffsetIndex {
   get(id: string): number | undefined {
     const e = this.#find(id);
     if (e < 0) return undefined;
-    const offset = this.#offset[e]!;
+    const offset = this.#ent[2 * e + 1]!;
     return offset < 0 ? undefined : offset;
   }
 
   set(id: string, offset: number): void {
     let e = this.#find(id);
     if (e < 0) e = this.#add(id);
-    if (this.#offset[e]! < 0) this.#live++;
-    this.#offset[e] = offset;
+    this.setAt(e, offset);
   }
 
   /** Removes `id`; false if it was not live. */
   delete(id: string): boolean {
     const e = this.#find(id);
-    if (e < 0 || this.#offset[e]! < 0) return false;
-    this.#offset[e] = -1;
-    this.#live--;
+    if (e < 0 || this.#ent[2 * e + 1]! < 0) return false;
+    this.deleteAt(e);
     return true;
   }
 
@@ -86,17 +85,17 @@ export class OffsetIndex {
 
   /** The live offset of entry `e`, or -1 if it is dead. */
   offsetAt(e: number): number {
-    return this.#offset[e]!;
+    return this.#ent[2 * e + 1]!;
   }
 
   setAt(e: number, offset: number): void {
-    if (this.#offset[e]! < 0) this.#live++;
-    this.#offset[e] = offset;
+    if (this.#ent[2 * e + 1]! < 0) this.#live++;
+    this.#ent[2 * e + 1] = offset;
   }
 
   deleteAt(e: number): void {
-    if (this.#offset[e]! < 0) return;
-    this.#offset[e] = -1;
+    if (this.#ent[2 * e + 1]! < 0) return;
+    this.#ent[2 * e + 1] = -1;
     this.#live--;
   }
 
@@ -109,26 +108,31 @@ export class OffsetIndex {
     let h = 0x811c9dc5;
     for (let i = start; i < start + length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
     h = mix(h);
+    const table = this.#table;
     let slot = h & this.#mask;
     for (;;) {
-      const s = this.#table[slot]!;
+      const s = table[2 * slot + 1]!;
       if (s === 0) break;
-      const e = s - 1;
-      if (this.#hash[e] === h && this.#keyLen[e] === length && a.compare(a, start, start + length, this.#keyAt[e]!, this.#keyAt[e]! + length) === 0) return false;
+      if (table[2 * slot] === h) {
+        const key = this.#ent[2 * (s - 1)]!;
+        const at = Math.floor(key / 1024);
+        if (key - at * 1024 === length && a.compare(a, start, start + length, at, at + length) === 0) return false;
+      }
       slot = (slot + 1) & this.#mask;
     }
-    const e = this.#newEntry(h, start, length);
-    this.#table[slot] = e + 1;
-    this.#offset[e] = offset;
+    const e = this.#newEntry(start, length);
+    table[2 * slot] = h;
+    table[2 * slot + 1] = e + 1;
+    this.#ent[2 * e + 1] = offset;
     this.#live++;
-    if (this.#entries * 2 > this.#table.length) this.#rehash();
+    if (this.#entries * 2 > this.#mask + 1) this.#rehash();
     return true;
   }
 
   /** Live [id, offset] pairs, in no particular order. */
   *[Symbol.iterator](): IterableIterator<[string, number]> {
     for (let e = 0; e < this.#entries; e++) {
-      const offset = this.#offset[e]!;
+      const offset = this.#ent[2 * e + 1]!;
       if (offset >= 0) yield [this.#idOf(e), offset];
     }
   }
@@ -137,28 +141,31 @@ export class OffsetIndex {
   idsInFileOrder(): string[] {
     const order = new Uint32Array(this.#live);
     let n = 0;
-    for (let e = 0; e < this.#entries; e++) if (this.#offset[e]! >= 0) order[n++] = e;
-    const offset = this.#offset;
-    order.sort((x, y) => offset[x]! - offset[y]!);
+    const ent = this.#ent;
+    for (let e = 0; e < this.#entries; e++) if (ent[2 * e + 1]! >= 0) order[n++] = e;
+    order.sort((x, y) => ent[2 * x + 1]! - ent[2 * y + 1]!);
     return Array.from(order, (e) => this.#idOf(e));
   }
 
   /** Bytes `entries` takes in the index file format: per live id, offset u64, length u16, id bytes. */
   encodedSize(): number {
     let size = 0;
-    for (let e = 0; e < this.#entries; e++) if (this.#offset[e]! >= 0) size += 10 + this.#keyLen[e]!;
+    const ent = this.#ent;
+    for (let e = 0; e < this.#entries; e++) if (ent[2 * e + 1]! >= 0) size += 10 + (ent[2 * e]! % 1024);
     return size;
   }
 
   /** Writes the live entries at `b[p, …)` with `writeEntry(p, offset, idLength)` for the fixed part; returns the end. */
   encodeEntries(b: Buffer, p: number, writeEntry: (p: number, offset: number, idLength: number) => void): number {
     const a = this.#arena;
+    const ent = this.#ent;
     for (let e = 0; e < this.#entries; e++) {
-      const offset = this.#offset[e]!;
+      const offset = ent[2 * e + 1]!;
       if (offset < 0) continue;
-      const n = this.#keyLen[e]!;
+      const key = ent[2 * e]!;
+      const at = Math.floor(key / 1024);
+      const n = key - at * 1024;
       writeEntry(p, offset, n);
-      const at = this.#keyAt[e]!;
       // A byte loop: Buffer#copy costs more per call than copying a short id.
       for (let i = 0; i < n; i++) b[p + 10 + i] = a[at + i]!;
       p += 10 + n;
@@ -169,8 +176,9 @@ export class OffsetIndex {
   // ---------------------------------------------------------------- internals
 
   #idOf(e: number): string {
-    const at = this.#keyAt[e]!;
-    return this.#arena.toString('utf8', at, at + this.#keyLen[e]!);
+    const key = this.#ent[2 * e]!;
+    const at = Math.floor(key / 1024);
+    return this.#arena.toString('utf8', at, at + (key - at * 1024));
   }
 
   /** Hashes `id` into #q*, then finds its entry (-1 if none). */
@@ -200,25 +208,29 @@ export class OffsetIndex {
     this.#qLen = byteLen;
     this.#qAscii = ascii;
     const a = this.#arena;
+    const table = this.#table;
     let slot = h & this.#mask;
     for (;;) {
-      const s = this.#table[slot]!;
+      const s = table[2 * slot + 1]!;
       if (s === 0) return -1;
-      const e = s - 1;
-      if (this.#hash[e] === h && this.#keyLen[e] === byteLen) {
-        const at = this.#keyAt[e]!;
-        let same = true;
-        if (ascii) {
-          for (let i = 0; i < len; i++) {
-            if (a[at + i] !== id.charCodeAt(i)) {
-              same = false;
-              break;
+      if (table[2 * slot] === h) {
+        const e = s - 1;
+        const key = this.#ent[2 * e]!;
+        const at = Math.floor(key / 1024);
+        if (key - at * 1024 === byteLen) {
+          let same = true;
+          if (ascii) {
+            for (let i = 0; i < len; i++) {
+              if (a[at + i] !== id.charCodeAt(i)) {
+                same = false;
+                break;
+              }
             }
+          } else {
+            same = this.#scratch.compare(a, at, at + byteLen, 0, byteLen) === 0;
           }
-        } else {
-          same = this.#scratch.compare(a, at, at + byteLen, 0, byteLen) === 0;
+          if (same) return e;
         }
-        if (same) return e;
       }
       slot = (slot + 1) & this.#mask;
     }
@@ -241,37 +253,40 @@ export class OffsetIndex {
       this.#scratch.copy(this.#arena, at, 0, len);
     }
     this.#arenaUsed += len;
-    const e = this.#newEntry(this.#qHash, at, len);
-    this.#offset[e] = -1;
+    const e = this.#newEntry(at, len);
+    this.#ent[2 * e + 1] = -1;
+    const table = this.#table;
     let slot = this.#qHash & this.#mask;
-    while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
-    this.#table[slot] = e + 1;
-    if (this.#entries * 2 > this.#table.length) this.#rehash();
+    while (table[2 * slot + 1] !== 0) slot = (slot + 1) & this.#mask;
+    table[2 * slot] = this.#qHash;
+    table[2 * slot + 1] = e + 1;
+    if (this.#entries * 2 > this.#mask + 1) this.#rehash();
     return e;
   }
 
-  #newEntry(hash: number, at: number, len: number): number {
-    if (this.#entries === this.#keyAt.length) {
-      const cap = this.#keyAt.length * 2;
-      this.#keyAt = grow(this.#keyAt, new Float64Array(cap));
-      this.#keyLen = grow(this.#keyLen, new Uint16Array(cap));
-      this.#offset = grow(this.#offset, new Float64Array(cap));
-      this.#hash = grow(this.#hash, new Int32Array(cap));
+  #newEntry(at: number, len: number): number {
+    if (2 * this.#entries === this.#ent.length) {
+      const grown = new Float64Array(this.#ent.length * 2);
+      grown.set(this.#ent);
+      this.#ent = grown;
     }
     const e = this.#entries++;
-    this.#keyAt[e] = at;
-    this.#keyLen[e] = len;
-    this.#hash[e] = hash;
+    this.#ent[2 * e] = at * 1024 + len;
     return e;
   }
 
   #rehash(): void {
-    const table = new Int32Array(this.#table.length * 2);
-    const mask = table.length - 1;
-    for (let e = 0; e < this.#entries; e++) {
-      let slot = this.#hash[e]! & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = e + 1;
+    const old = this.#table;
+    const table = new Int32Array(old.length * 2);
+    const mask = table.length / 2 - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      const e1 = old[s + 1]!;
+      if (e1 === 0) continue;
+      const h = old[s]!;
+      let slot = h & mask;
+      while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      table[2 * slot] = h;
+      table[2 * slot + 1] = e1;
     }
     this.#table = table;
     this.#mask = mask;
@@ -289,9 +304,4 @@ function mix(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-function grow<T extends Float64Array | Uint16Array | Int32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }

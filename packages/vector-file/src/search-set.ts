@@ -24,8 +24,8 @@ interface WasmMemory {
 
 interface Kernels {
   memory: WasmMemory;
-  dot(q: number, base: number, n: number, stride: number, dim: number, out: number): void;
-  l2(q: number, base: number, n: number, stride: number, dim: number, out: number): void;
+  dotSelect(q: number, base: number, n: number, stride: number, dim: number, inv: number, threshold: number, outIdx: number, outScore: number): number;
+  l2Select(q: number, base: number, n: number, stride: number, dim: number, inv: number, threshold: number, outIdx: number, outScore: number): number;
   dot4(q: number, qStride: number, base: number, n: number, stride: number, dim: number, out: number, outStride: number): void;
   l2x4(q: number, qStride: number, base: number, n: number, stride: number, dim: number, out: number, outStride: number): void;
 }
@@ -37,6 +37,9 @@ const MAX_PAGES = 65536;
 /** Most vectors scored per kernel call; scores for four queries live below VECTORS_AT. */
 const MAX_BLOCK = 4096;
 const SCORES_AT = 0;
+/** Where the single-query kernels put their candidates: block indices (i32), then scores (f64). */
+const CANDIDATES_AT = 0;
+const CANDIDATE_SCORES_AT = CANDIDATES_AT + 4 * MAX_BLOCK;
 const VECTORS_AT = 4 * MAX_BLOCK * 4;
 /** Queries scored per pass over the vectors; a larger batch is searched in groups of this many. */
 const QUERY_GROUP = 256;
@@ -44,8 +47,10 @@ const QUERY_GROUP = 256;
 /**
  * The live vectors of a file, resident in WebAssembly memory so that every query scans
  * them where they lie with the SIMD kernels of wasm/kernels.wat: slot i holds one vector
- * at VECTORS_AT + i·dim·4. Loaded once per process from the file (checksums verified),
- * then kept in step by put and delete; a deleted slot is reused by the next new id.
+ * at VECTORS_AT + i·dim·4; after the slots come the queries of a pass (QUERY_GROUP of them)
+ * and then 1/|v| per slot (f64, for cosine). Loaded once per process from the file
+ * (checksums verified), then kept in step by put and delete; a deleted slot is reused by
+ * the next new id.
  */
 export class SearchSet {
   readonly dimension: number;
@@ -56,8 +61,9 @@ export class SearchSet {
   #used = 0;
   ids: string[] = [];
   #live = new Uint8Array(0);
-  /** 1/|v| per slot (0 for a zero vector), for cosine. */
+  /** 1/|v| per slot (0 for a zero vector), for cosine: a view of WebAssembly memory at #invAt. */
   #invNorm = new Float64Array(0);
+  #invAt = 0;
   readonly #slotOf = new Map<string, number>();
   readonly #free: number[] = [];
   #u8!: Uint8Array;
@@ -80,7 +86,8 @@ export class SearchSet {
   }
 
   #grow(capacity: number): void {
-    const needBytes = VECTORS_AT + capacity * this.#stride + QUERY_GROUP * this.#stride;
+    const invAt = (VECTORS_AT + capacity * this.#stride + QUERY_GROUP * this.#stride + 7) & ~7;
+    const needBytes = invAt + 8 * capacity;
     const memory = this.#k.memory;
     if (needBytes > memory.buffer.byteLength) {
       const pages = Math.ceil((needBytes - memory.buffer.byteLength) / PAGE);
@@ -89,14 +96,17 @@ export class SearchSet {
       }
       memory.grow(pages);
     }
-    this.#capacity = capacity;
     const live = new Uint8Array(capacity);
     live.set(this.#live.subarray(0, Math.min(this.#live.length, capacity)));
     this.#live = live;
-    const inv = new Float64Array(capacity);
-    inv.set(this.#invNorm.subarray(0, Math.min(this.#invNorm.length, capacity)));
-    this.#invNorm = inv;
+    const oldInvAt = this.#invAt;
+    // (Not #invNorm.length: growing the memory detached that view, which now has length 0.)
+    const oldInvBytes = 8 * Math.min(this.#capacity, capacity);
+    this.#capacity = capacity;
+    this.#invAt = invAt;
     this.#views();
+    // The norms move up past the grown slots and queries (copyWithin is a memmove).
+    if (oldInvBytes > 0) this.#u8.copyWithin(invAt, oldInvAt, oldInvAt + oldInvBytes);
   }
 
   #views(): void {
@@ -104,6 +114,9 @@ export class SearchSet {
     if (this.#u8?.buffer !== buffer) {
       this.#u8 = new Uint8Array(buffer);
       this.#f32 = new Float32Array(buffer);
+    }
+    if (this.#invNorm.buffer !== buffer || this.#invNorm.byteOffset !== this.#invAt || this.#invNorm.length !== this.#capacity) {
+      this.#invNorm = new Float64Array(buffer, this.#invAt, this.#capacity);
     }
   }
 
@@ -183,10 +196,11 @@ export class SearchSet {
         for (let j = 0; j < dim; j++) this.#f32[at + j] = this.#f32[at + j]! * inv;
       }
     }
-    // Blocks small enough that a block of vectors stays in the L2 cache while every query of
-    // the batch is scored against it: the data is read from memory once for all queries.
-    const block = Math.max(64, Math.min(MAX_BLOCK, Math.floor((256 * 1024) / stride)));
     const four = dim % 4 === 0;
+    // For a batch, blocks small enough that a block of vectors stays in the L2 cache while
+    // every query of the batch is scored against it: the data is read from memory once for
+    // all queries. One query reads each vector once anyway: the largest block, fewest calls.
+    const block = four && nq >= 4 ? Math.max(64, Math.min(MAX_BLOCK, Math.floor((256 * 1024) / stride))) : MAX_BLOCK;
     const scores = this.#f32;
     const live = this.#live;
     const invNorm = this.#invNorm;
@@ -200,11 +214,36 @@ export class SearchSet {
         else k.dot4(qAt + qi * stride, stride, base, n, stride, dim, SCORES_AT, MAX_BLOCK * 4);
         for (let j = 0; j < 4; j++) select(heaps[qi + j]!, scores, (SCORES_AT >> 2) + j * MAX_BLOCK, start, n, live, cosine ? invNorm : undefined, accept);
       }
-      for (; qi < nq; qi++) {
-        if (l2) k.l2(qAt + qi * stride, base, n, stride, dim, SCORES_AT);
-        else k.dot(qAt + qi * stride, base, n, stride, dim, SCORES_AT);
-        select(heaps[qi]!, scores, SCORES_AT >> 2, start, n, live, cosine ? invNorm : undefined, accept);
-      }
+      for (; qi < nq; qi++) this.#searchOne(qAt + qi * stride, heaps[qi]!, start, n, l2, cosine, accept);
+    }
+  }
+
+  /**
+   * One query over slots [start, start + n): the kernel drops every vector below the heap's
+   * threshold, so only candidates come back to JavaScript (after the first k, a handful per block).
+   */
+  #searchOne(q: number, heap: TopK, start: number, n: number, l2: boolean, cosine: boolean, accept: ((slot: number) => boolean) | undefined): void {
+    const k = this.#k;
+    const stride = this.#stride;
+    const base = VECTORS_AT + start * stride;
+    const inv = cosine ? this.#invAt + 8 * start : 0;
+    const count = l2
+      ? k.l2Select(q, base, n, stride, this.dimension, inv, heap.threshold, CANDIDATES_AT, CANDIDATE_SCORES_AT)
+      : k.dotSelect(q, base, n, stride, this.dimension, inv, heap.threshold, CANDIDATES_AT, CANDIDATE_SCORES_AT);
+    if (count === 0) return;
+    const buffer = this.#k.memory.buffer;
+    const idx = new Int32Array(buffer, CANDIDATES_AT, count);
+    const sc = new Float64Array(buffer, CANDIDATE_SCORES_AT, count);
+    const live = this.#live;
+    let threshold = heap.threshold;
+    for (let c = 0; c < count; c++) {
+      const s = sc[c]!;
+      if (s < threshold) continue;
+      const slot = start + idx[c]!;
+      if (live[slot] === 0) continue;
+      if (accept !== undefined && !accept(slot)) continue;
+      heap.offer(s, slot);
+      threshold = heap.threshold;
     }
   }
 

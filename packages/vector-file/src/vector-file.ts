@@ -1,31 +1,29 @@
-import { closeSync, existsSync, fdatasync as fdatasyncCb, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync as fdatasyncCb, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import nodePath from 'node:path';
 import { promisify } from 'node:util';
 import { LRUCache } from 'lru-cache';
-import { FileLock, StorageError, fromNodeError, fsyncDirectory } from '@store/backend-core';
+import { FileLock, StorageError, fromNodeError } from '@store/backend-core';
 import {
   FILE_HEADER_SIZE,
   HOST_LITTLE_ENDIAN,
   MAX_DATA_SIZE,
   RECORD_HEADER_SIZE,
-  TOKEN_SIZE,
-  VECTOR_FIELDS_SIZE,
-  encodeFileHeader,
-  encodeRecord,
   parseMetadata,
   parseRecord,
-  pad4,
   recordSize,
-  type EncodeInput,
 } from './format.js';
 import { encodeIndex } from './index-file.js';
+import { compactFile } from './compact.js';
+import { createFile, removeLeftovers, writeAll } from './files.js';
 import { copyVector } from './vector-pool.js';
 import { OffsetIndex } from './offset-index.js';
 import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
-import { ChunkBuffer, SCAN_CHUNK, readFully, scanRecords } from './record-scan.js';
+import { ChunkBuffer, readFully, scanRecords } from './record-scan.js';
 import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
-import { checkId, checkK, checkMetadata, checkVector, type VectorInput } from './validate.js';
+import { checkId, checkK, checkVector, type VectorInput } from './validate.js';
+import { BatchEncoder, checkBatch, tombstone, type Batch, type PutItem } from './writer.js';
+
+export type { PutItem } from './writer.js';
 
 const fdatasync = promisify(fdatasyncCb);
 
@@ -56,12 +54,6 @@ export interface VectorRecord {
   updated: number;
   /** 1 for a new id, +1 per put of a live id. */
   version: number;
-}
-
-export interface PutItem {
-  id: string;
-  vector: VectorInput;
-  metadata?: unknown;
 }
 
 export interface SearchOptions {
@@ -143,8 +135,9 @@ export class VectorFile implements AsyncDisposable {
   #failed: StorageError | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #read = new ChunkBuffer(16 * 1024);
-  #write = new ChunkBuffer(64 * 1024);
-  #writeF32 = new Float32Array(this.#write.bytes.buffer);
+  /** Metadata bytes of the last record read: the next read's guess (records of a file tend to be alike). */
+  #metaGuess = 0;
+  readonly #encoder = new BatchEncoder();
 
   private constructor(path: string, options: VectorFileOptions, lock: FileLock | undefined, loaded: ReturnType<typeof loadFile>) {
     this.path = path;
@@ -209,26 +202,13 @@ export class VectorFile implements AsyncDisposable {
    */
   async putBatch(items: readonly PutItem[]): Promise<void> {
     this.#checkWritable();
-    if (!Array.isArray(items)) throw new StorageError('EINVAL', 'putBatch takes an array of { id, vector, metadata? }', { field: 'items' });
-    let dimension = this.#dimension;
-    const seen = new Set<string>();
-    const inputs: EncodeInput[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as PutItem | undefined;
-      if (item === null || typeof item !== 'object') throw new StorageError('EINVAL', `items[${i}] must be an object`, { field: `items[${i}]` });
-      const idBytes = checkId(item.id, `items[${i}].id`);
-      if (seen.has(item.id)) throw new StorageError('EINVAL', `items[${i}].id '${item.id}' appears twice in the batch`, { field: `items[${i}].id` });
-      seen.add(item.id);
-      const values = checkVector(item.vector, dimension, `items[${i}].vector`);
-      dimension = values.length;
-      const meta = checkMetadata(item.metadata, `items[${i}].metadata`);
-      inputs.push({ id: item.id, idBytes, values, dimension, meta: meta.json, metaBytes: meta.bytes, deleted: false, version: 1, created: 0, updated: 0 });
-    }
-    if (inputs.length === 0) return;
+    const batch = checkBatch(items, this.#dimension);
+    if (batch.n === 0) return;
+    const dimension = batch.dimension;
     await this.#exclusive(async () => {
       if (this.#dimension === 0) this.#dimension = dimension;
       else if (this.#dimension !== dimension) throw new StorageError('EINVAL', `vectors have dimension ${dimension}, the file ${this.#dimension}`, { path: this.path, field: 'vector' });
-      await this.#append(inputs);
+      await this.#append(batch);
     });
   }
 
@@ -238,7 +218,7 @@ export class VectorFile implements AsyncDisposable {
     const idBytes = checkId(id, 'id');
     return this.#exclusive(async () => {
       if (!this.#offsets.has(id)) return false;
-      await this.#append([{ id, idBytes, values: null, dimension: 0, meta: null, metaBytes: 0, deleted: true, version: 1, created: 0, updated: 0 }]);
+      await this.#append(tombstone(id, idBytes));
       return true;
     });
   }
@@ -467,18 +447,26 @@ export class VectorFile implements AsyncDisposable {
     return stored;
   }
 
-  /** Reads and checks the record of `id` at `offset` (one pread for a typical record). */
+  /**
+   * Reads and checks the record of `id` at `offset`: one pread of the size the record has
+   * without metadata plus the metadata size of the last record read (so exactly the record
+   * for files without metadata, where reading more would cross into another page more often),
+   * and a second pread for the rest only when the record is larger than that.
+   */
   #readAt(offset: number, id: string): Stored {
     const buf = this.#read;
-    // The record of an ASCII id without metadata, plus room for small metadata: one pread for most records.
-    const guess = RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE + pad4(id.length) + 4 * this.#dimension + 256;
+    const guess = recordSize(id.length, this.#dimension, this.#metaGuess);
     buf.ensure(guess);
     let n = readFully(this.#fd, buf.bytes, 0, guess, offset, this.path);
     if (n >= RECORD_HEADER_SIZE) {
       const size = RECORD_HEADER_SIZE + buf.view.getUint32(20, true);
-      if (size > n && size <= RECORD_HEADER_SIZE + MAX_DATA_SIZE) {
-        buf.ensure(size);
-        n = readFully(this.#fd, buf.bytes, 0, size, offset, this.path);
+      if (size > n && n === guess && size <= RECORD_HEADER_SIZE + MAX_DATA_SIZE) {
+        if (buf.bytes.length < size) {
+          const head = buf.bytes;
+          buf.ensure(size);
+          head.copy(buf.bytes, 0, 0, n);
+        }
+        n += readFully(this.#fd, buf.bytes, n, size - n, offset + n, this.path);
       }
     }
     const r = parseRecord(buf.bytes, buf.view, 0, n, id);
@@ -494,41 +482,35 @@ export class VectorFile implements AsyncDisposable {
       vector = new Float32Array(f.dimension);
       for (let i = 0; i < f.dimension; i++) vector[i] = buf.view.getFloat32(f.valuesOffset + 4 * i, true);
     }
-    const metadata = deepFreeze(parseMetadata(buf.bytes, f, this.path, offset));
+    this.#metaGuess = f.metaLength;
+    const metadata = f.metaLength === 0 ? null : deepFreeze(parseMetadata(buf.bytes, f, this.path, offset));
     return { id, vector, metadata, created: f.created, updated: f.updated, version: f.version };
   }
 
-  /** Appends records for `inputs` (versions and times filled in here), then updates the maps. */
-  async #append(inputs: EncodeInput[]): Promise<void> {
+  /** Appends the records of `batch` (versions and times filled in here) with one write, then updates the maps. */
+  async #append(batch: Batch): Promise<void> {
     const now = Date.now();
-    let total = 0;
+    const n = batch.n;
+    const ids = batch.ids;
     const offsets = this.#offsets;
-    const entries = new Int32Array(inputs.length);
-    for (let i = 0; i < inputs.length; i++) {
-      const r = inputs[i]!;
-      const e = offsets.entry(r.id);
+    const entries = new Int32Array(n);
+    const version = new Float64Array(n);
+    const created = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const e = offsets.entry(ids[i]!);
       entries[i] = e;
       if (offsets.offsetAt(e) >= 0) {
-        const prev = this.#stored(r.id)!;
-        r.version = prev.version + 1;
-        r.created = prev.created;
+        const prev = this.#stored(ids[i]!)!;
+        version[i] = prev.version + 1;
+        created[i] = prev.created;
       } else {
-        r.created = now;
+        version[i] = 1;
+        created[i] = now;
       }
-      r.updated = now;
-      total += recordSize(r.idBytes, r.dimension, r.metaBytes);
     }
-    if (this.#write.bytes.length < total) {
-      this.#write = new ChunkBuffer(Math.max(total, this.#write.bytes.length * 2));
-      this.#writeF32 = new Float32Array(this.#write.bytes.buffer);
-    }
-    const b = this.#write.bytes;
-    const at = new Float64Array(inputs.length);
-    let p = 0;
-    for (let i = 0; i < inputs.length; i++) {
-      at[i] = this.#size + p;
-      p += encodeRecord(b, this.#write.view, this.#writeF32, p, inputs[i]!);
-    }
+    const at = new Float64Array(n);
+    const total = this.#encoder.encode(batch, version, created, now, at);
+    const b = this.#encoder.bytes;
     const start = this.#size;
     try {
       let done = 0;
@@ -554,15 +536,16 @@ export class VectorFile implements AsyncDisposable {
     }
     this.#dirty = true;
     const cache = this.#cache !== undefined && this.#cache.size > 0 ? this.#cache : undefined;
-    for (let i = 0; i < inputs.length; i++) {
-      const r = inputs[i]!;
-      cache?.delete(r.id);
-      if (r.deleted) {
+    const set = this.#set;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      cache?.delete(id);
+      if (batch.deleted) {
         offsets.deleteAt(entries[i]!);
-        this.#set?.delete(r.id);
+        set?.delete(id);
       } else {
-        offsets.setAt(entries[i]!, at[i]!);
-        this.#set?.set(r.id, r.values!);
+        offsets.setAt(entries[i]!, start + at[i]!);
+        set?.set(id, batch.vectors[i]!);
       }
     }
   }
@@ -595,82 +578,17 @@ export class VectorFile implements AsyncDisposable {
   }
 
   #compact(options: CompactOptions): CompactResult {
-    const dir = nodePath.dirname(this.path);
-    const tmp = `${this.path}.compact-${randomBytes(6).toString('hex')}.tmp`;
-    const token = randomBytes(TOKEN_SIZE);
-    const bytesBefore = this.#size;
-    const offsets = this.#offsets;
-    const newOffsets = new OffsetIndex(this.#offsets.size);
-    const path = this.path;
-    const repair = this.#repair;
-    let out: number;
-    try {
-      out = openSync(tmp, 'wx');
-    } catch (error) {
-      throw fromNodeError(error, tmp, 'create');
-    }
-    try {
-      const header = encodeFileHeader({ dimension: this.#dimension, token, created: Date.now() });
-      writeAll(out, header, 0, header.length, 0, tmp);
-      let written = FILE_HEADER_SIZE;
-      const pending = new ChunkBuffer(SCAN_CHUNK);
-      let used = 0;
-      const flush = (): void => {
-        writeAll(out, pending.bytes, 0, used, written, tmp);
-        written += used;
-        used = 0;
-      };
-      let lastReport = 0;
-      scanRecords(this.#fd, FILE_HEADER_SIZE, this.#size, path, {
-        record(b, _v, p, f, offset) {
-          if (f.deleted || offsets.get(f.id) !== offset) return;
-          if (used + f.size > pending.bytes.length) flush();
-          newOffsets.set(f.id, written + used);
-          if (f.size > pending.bytes.length) {
-            writeAll(out, b, p, f.size, written, tmp);
-            written += f.size;
-          } else {
-            b.copy(pending.bytes, used, p, p + f.size);
-            used += f.size;
-          }
-          if (options.onProgress !== undefined && offset - lastReport >= SCAN_CHUNK) {
-            lastReport = offset;
-            options.onProgress(offset, bytesBefore);
-          }
-        },
-        problem(offset, reason, resumeAt) {
-          if (repair && resumeAt !== undefined) return true;
-          throw new StorageError('ECORRUPT', `${reason}; compaction stopped`, { path, offset });
-        },
-      });
-      flush();
-      if (newOffsets.size !== offsets.size) throw new StorageError('ECORRUPT', `${offsets.size - newOffsets.size} indexed vectors have no valid record; compaction stopped`, { path });
-      fsyncSync(out);
-      closeSync(out);
-      out = -1;
-      renameSync(tmp, this.path);
-      options.onProgress?.(bytesBefore, bytesBefore);
+    return compactFile({ path: this.path, fd: this.#fd, size: this.#size, dimension: this.#dimension, offsets: this.#offsets, repair: this.#repair }, options.onProgress, (written, token, offsets) => {
       // Swap to the new file before anything can interleave: no await until the maps match it.
       const oldFd = this.#fd;
       this.#fd = openSync(this.path, 'r+');
       closeSync(oldFd);
       this.#size = written;
       this.#token = token;
-      this.#offsets = newOffsets;
+      this.#offsets = offsets;
       this.#writeIndex();
       this.#dirty = false;
-    } catch (error) {
-      if (out >= 0) closeSync(out);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already renamed or never created
-      }
-      throw error;
-    }
-    // Durability of the rename itself; best effort after the swap (the old file is gone either way).
-    void fsyncDirectory(dir).catch(() => undefined);
-    return { bytesBefore, bytesAfter: this.#size, vectors: newOffsets.size };
+    });
   }
 
   /** Replaces the index file atomically (temp file, fsync, rename). */
@@ -692,66 +610,6 @@ function checkVectorDimension(dimension: number): void {
   if (!Number.isSafeInteger(dimension) || dimension < 1 || dimension > 65_536) {
     throw new StorageError('EINVAL', `dimension must be an integer in 1..65536, got ${String(dimension)}`, { field: 'dimension' });
   }
-}
-
-function writeAll(fd: number, b: Uint8Array, from: number, length: number, position: number, path: string): void {
-  try {
-    let done = 0;
-    while (done < length) done += writeSync(fd, b, from + done, length - done, position + done);
-  } catch (error) {
-    throw fromNodeError(error, path, 'write');
-  }
-}
-
-/** Creates the file with its header in one step (temp file, fsync, rename), so it never exists half-made. */
-async function createFile(path: string, dimension: number): Promise<void> {
-  const tmp = `${path}.create-${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const fd = openSync(tmp, 'wx');
-    try {
-      const header = encodeFileHeader({ dimension, token: randomBytes(TOKEN_SIZE), created: Date.now() });
-      writeAll(fd, header, 0, header.length, 0, tmp);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created
-    }
-    throw fromNodeError(error, path, 'create');
-  }
-  await fsyncDirectory(nodePath.dirname(nodePath.resolve(path)));
-}
-
-/** Temp files of a compaction, creation or index write that a killed writer left (we hold the lock). */
-function removeLeftovers(path: string): void {
-  const dir = nodePath.dirname(path);
-  const base = nodePath.basename(path);
-  let names: string[];
-  try {
-    if (!statSync(dir).isDirectory()) return;
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  const pattern = new RegExp(`^${escapeRegExp(base)}(\\.compact-|\\.create-|\\.idx\\.)[0-9a-f]{12}(\\.tmp)?$`);
-  for (const name of names) {
-    if (pattern.test(name)) {
-      try {
-        unlinkSync(nodePath.join(dir, name));
-      } catch {
-        // gone already
-      }
-    }
-  }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function deepFreeze<T>(value: T): T {

@@ -62,7 +62,9 @@ function runAndKill(file: string, mode: string, startSeq: number, durability: st
       }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can come before the parent has read the last lines the child
+    // wrote to its stdout pipe, and a missed `I` line makes an op that landed look unknown.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
       else resolve(run);

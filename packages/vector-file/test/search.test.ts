@@ -153,6 +153,36 @@ describe('large batches', () => {
   });
 });
 
+describe('a search set that grows', () => {
+  it('keeps every vector and its cosine norm when puts after the first search outgrow its memory', async () => {
+    const t = await tempDir();
+    try {
+      const random = rng(91);
+      const vectors = new Map<string, Float32Array>();
+      await using vf = await VectorFile.open(t.file, { create: true, dimension: 12, durability: 'none' });
+      const put = async (from: number, to: number): Promise<void> => {
+        const items = [];
+        for (let i = from; i < to; i++) items.push({ id: `g${i}`, vector: randomVector(random, 12) });
+        for (const it of items) vectors.set(it.id, it.vector);
+        await vf.putBatch(items);
+      };
+      await put(0, 10);
+      const queries = Array.from({ length: 5 }, () => randomVector(random, 12));
+      await vf.search(queries[0]!, 1); // loads the search set with room for 1024 vectors
+      // 1024 → 2048 → 4096 → 8192 slots: the norms move up in memory three times.
+      for (let from = 10; from < 5000; from += 1000) await put(from, from + 1000);
+      for (const metric of METRICS) {
+        for (const q of queries) {
+          expectMatches(await vf.search(q, 7, { metric }), reference(vectors, q, 7, metric), vectors, q, metric);
+          expectMatches((await vf.searchBatch([q, q, q, q], 7, { metric }))[3]!, reference(vectors, q, 7, metric), vectors, q, metric);
+        }
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('search input checks', () => {
   it('rejects a wrong dimension, NaN, a bad k or metric with EINVAL; an empty file returns nothing', async () => {
     const t = await tempDir();

@@ -1,0 +1,198 @@
+import { StorageError, crc32cRange } from '@store/backend-core';
+import { DATA_TYPE_FLOAT32, FORMAT_VERSION, HOST_LITTLE_ENDIAN, MAX_ID_BYTES, RECORD_HEADER_SIZE, RECORD_MAGIC, VECTOR_FIELDS_SIZE, encodeRecord, pad4, recordSize, viewOf } from './format.js';
+import { checkId, checkMetadata, checkVector, type VectorInput } from './validate.js';
+
+/** One item of `putBatch`. */
+export interface PutItem {
+  id: string;
+  vector: VectorInput;
+  metadata?: unknown;
+}
+
+/**
+ * A checked batch of records to append, as parallel arrays: no object per vector, and no
+ * metadata arrays at all when no item has metadata (the common bulk-load case).
+ */
+export interface Batch {
+  n: number;
+  ids: string[];
+  /** UTF-8 bytes of each id. */
+  idBytes: Int32Array;
+  /** 1 where the id is ASCII (its char codes are its bytes). */
+  ascii: Uint8Array;
+  /** The float32 values (null for a tombstone). */
+  vectors: (Float32Array | null)[];
+  /** Metadata JSON per item (null for none), or undefined when no item has metadata. */
+  metas: (string | null)[] | undefined;
+  metaBytes: Int32Array | undefined;
+  /** Dimension of every vector of the batch (0 for a tombstone). */
+  dimension: number;
+  deleted: boolean;
+}
+
+/** UTF-8 length of an ASCII id, or -1 for anything else (the full check then decides). */
+function asciiLength(id: unknown): number {
+  if (typeof id !== 'string') return -1;
+  const n = id.length;
+  for (let i = 0; i < n; i++) if (id.charCodeAt(i) >= 0x80) return -1;
+  return n;
+}
+
+/**
+ * Checks every item of a `putBatch` (ids, duplicates, dimension, finite values, metadata)
+ * before anything is written: `EINVAL` naming the first bad item. `dimension` is the file's
+ * (0 = not fixed yet: the first vector fixes it for the batch).
+ */
+export function checkBatch(items: readonly PutItem[], dimension: number): Batch {
+  if (!Array.isArray(items)) throw new StorageError('EINVAL', 'putBatch takes an array of { id, vector, metadata? }', { field: 'items' });
+  const n = items.length;
+  const ids = new Array<string>(n);
+  const idBytes = new Int32Array(n);
+  const ascii = new Uint8Array(n);
+  const vectors = new Array<Float32Array>(n);
+  let metas: (string | null)[] | undefined;
+  let metaBytes: Int32Array | undefined;
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const item = items[i] as PutItem | undefined;
+    if (item === null || typeof item !== 'object') throw new StorageError('EINVAL', `items[${i}] must be an object`, { field: `items[${i}]` });
+    const id = item.id;
+    // An ASCII id needs no UTF-8 length count and has no lone surrogates to look for.
+    let bytes = asciiLength(id);
+    if (bytes > 0 && bytes <= MAX_ID_BYTES) ascii[i] = 1;
+    else bytes = checkId(id, `items[${i}].id`);
+    const before = seen.size;
+    seen.add(id);
+    if (seen.size === before) throw new StorageError('EINVAL', `items[${i}].id '${id}' appears twice in the batch`, { field: `items[${i}].id` });
+    ids[i] = id;
+    idBytes[i] = bytes;
+    const values = checkVector(item.vector, dimension, `items[${i}].vector`);
+    dimension = values.length;
+    vectors[i] = values;
+    if (item.metadata !== undefined && item.metadata !== null) {
+      const meta = checkMetadata(item.metadata, `items[${i}].metadata`);
+      metas ??= new Array<string | null>(n).fill(null);
+      metaBytes ??= new Int32Array(n);
+      metas[i] = meta.json;
+      metaBytes[i] = meta.bytes;
+    }
+  }
+  return { n, ids, idBytes, ascii, vectors, metas, metaBytes, dimension, deleted: false };
+}
+
+/** The batch of one tombstone for `id` (whose UTF-8 length the caller checked). */
+export function tombstone(id: string, idBytes: number): Batch {
+  return { n: 1, ids: [id], idBytes: Int32Array.of(idBytes), ascii: Uint8Array.of(asciiLength(id) === idBytes ? 1 : 0), vectors: [null], metas: undefined, metaBytes: undefined, dimension: 0, deleted: true };
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+/**
+ * Encodes batches of records back to back into one reusable buffer, for one write per
+ * batch. The fixed fields are stored as 32-bit words through an Int32Array over the buffer
+ * (every record starts 8-aligned; on a little-endian host these are the format's bytes), the
+ * values with one `Float32Array#set` per vector, and every byte of a record is written, so
+ * nothing is zero-filled first. The record layout is format.ts's (`encodeRecord` gives the
+ * same bytes; a big-endian host uses it).
+ */
+export class BatchEncoder {
+  #bytes: Buffer;
+  #i32: Int32Array;
+  #f32: Float32Array;
+
+  constructor(size = 64 * 1024) {
+    this.#bytes = Buffer.alloc(0);
+    this.#i32 = new Int32Array(0);
+    this.#f32 = new Float32Array(0);
+    this.#allocate(size);
+  }
+
+  /** The buffer the last `encode` wrote (valid until the next one). */
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  #allocate(size: number): void {
+    const buffer = new ArrayBuffer((size + 7) & ~7);
+    this.#bytes = Buffer.from(buffer);
+    this.#i32 = new Int32Array(buffer);
+    this.#f32 = new Float32Array(buffer);
+  }
+
+  /**
+   * Encodes the records of `batch` from byte 0, with each item's version and created time
+   * and the common `updated` time (also the record timestamp). `at[i]` receives where
+   * record i starts; returns the total bytes.
+   */
+  encode(batch: Batch, version: Float64Array, created: Float64Array, updated: number, at: Float64Array): number {
+    const { n, idBytes, metaBytes, dimension } = batch;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      at[i] = total;
+      total += recordSize(idBytes[i]!, dimension, metaBytes === undefined ? 0 : metaBytes[i]!);
+    }
+    if (this.#bytes.length < total) this.#allocate(Math.max(total, this.#bytes.length * 2));
+    const b = this.#bytes;
+    if (!HOST_LITTLE_ENDIAN) {
+      const view = viewOf(b);
+      for (let i = 0; i < n; i++) {
+        const metaLength = metaBytes === undefined ? 0 : metaBytes[i]!;
+        encodeRecord(b, view, this.#f32, at[i]!, {
+          id: batch.ids[i]!, idBytes: idBytes[i]!, values: batch.vectors[i]!, dimension, meta: batch.metas?.[i] ?? null, metaBytes: metaLength,
+          deleted: batch.deleted, version: version[i]!, created: created[i]!, updated,
+        });
+      }
+      return total;
+    }
+    const i32 = this.#i32;
+    const f32 = this.#f32;
+    const updatedLo = updated % TWO_32 | 0;
+    const updatedHi = Math.floor(updated / TWO_32);
+    const flagsWord = batch.deleted ? 1 << 16 : 0;
+    for (let i = 0; i < n; i++) {
+      const p = at[i]!;
+      const id = batch.ids[i]!;
+      const idLength = idBytes[i]!;
+      const metaLength = metaBytes === undefined ? 0 : metaBytes[i]!;
+      const size = recordSize(idLength, dimension, metaLength);
+      const w = p >> 2;
+      // record header: magic, version u16 + flags u16, timestamp u64, data type, data size, crc (below), 36 reserved bytes
+      i32[w] = RECORD_MAGIC;
+      i32[w + 1] = FORMAT_VERSION;
+      i32[w + 2] = updatedLo;
+      i32[w + 3] = updatedHi;
+      i32[w + 4] = DATA_TYPE_FLOAT32;
+      i32[w + 5] = size - RECORD_HEADER_SIZE;
+      for (let k = 6; k < 16; k++) i32[w + k] = 0;
+      // vector fields: id length u16 + deleted u8 + reserved u8, dimension, version, created, updated, meta length, reserved
+      const v = version[i]!;
+      const c = created[i]!;
+      i32[w + 16] = idLength | flagsWord;
+      i32[w + 17] = dimension;
+      i32[w + 18] = v % TWO_32 | 0;
+      i32[w + 19] = Math.floor(v / TWO_32);
+      i32[w + 20] = c % TWO_32 | 0;
+      i32[w + 21] = Math.floor(c / TWO_32);
+      i32[w + 22] = updatedLo;
+      i32[w + 23] = updatedHi;
+      i32[w + 24] = metaLength;
+      i32[w + 25] = 0;
+      const idAt = p + RECORD_HEADER_SIZE + VECTOR_FIELDS_SIZE;
+      const valuesAt = idAt + pad4(idLength);
+      if (batch.ascii[i] === 1) {
+        for (let k = 0; k < idLength; k++) b[idAt + k] = id.charCodeAt(k);
+      } else {
+        b.write(id, idAt, 'utf8');
+      }
+      for (let k = idAt + idLength; k < valuesAt; k++) b[k] = 0;
+      const values = batch.vectors[i];
+      if (values != null) f32.set(values, valuesAt >> 2);
+      const metaAt = valuesAt + 4 * dimension;
+      if (metaLength > 0) b.write(batch.metas![i]!, metaAt, 'utf8');
+      for (let k = metaAt + metaLength; k < p + size; k++) b[k] = 0;
+      const crc = crc32cRange(b, p + 28, p + size, crc32cRange(b, p, p + 24));
+      i32[w + 6] = crc | 0;
+    }
+    return total;
+  }
+}
