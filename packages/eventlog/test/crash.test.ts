@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../src/index.js';
 import { payload } from './fixtures/payload.mjs';
@@ -17,10 +19,15 @@ interface ChildRun {
   threaded: boolean;
 }
 
-/** Runs the writer child until `delayMs` after it is ready, then SIGKILLs it. */
-function runAndKill(dir: string, durability: string, delayMs: number): Promise<ChildRun> {
+/**
+ * Runs the writer child until `delayMs` after its READY line (stdout: only the trigger), then
+ * SIGKILLs it; its acknowledgements come from its progress log `progress` (a file: lines on
+ * the stdout pipe can die with the child, see progressLog).
+ */
+function runAndKill(dir: string, progress: string, durability: string, delayMs: number): Promise<ChildRun> {
+  rmSync(progress, { force: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, dir, durability, '65536'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [writer, dir, durability, '65536'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PROGRESS_LOG_ENV]: progress } });
     let out = '';
     let err = '';
     let ready = -1;
@@ -38,18 +45,22 @@ function runAndKill(dir: string, durability: string, delayMs: number): Promise<C
         if (kind === 'READY') {
           ready = Number(value);
           timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        } else if (kind === 'A') {
-          maxAck = Math.max(maxAck, Number(value));
-        } else if (kind === 'THREAD') {
-          threaded = true;
         }
       }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
-      else resolve({ ready, maxAck, threaded });
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
+        return;
+      }
+      for (const line of readProgressLog(progress)) {
+        const [kind, value] = line.split(' ');
+        if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
+        else if (kind === 'THREAD') threaded = true;
+      }
+      resolve({ ready, maxAck, threaded });
     });
   });
 }
@@ -80,7 +91,9 @@ describe.each([
   it(`keeps every acknowledged event across ${kills} kills`, async () => {
     const seed = durability === 'always' ? 1234 : durability === 'batch' ? 5678 : 9012;
     const random = rng(seed);
-    const { dir, cleanup } = await tempDir();
+    const { dir: base, cleanup } = await tempDir();
+    const dir = path.join(base, 'log');
+    const progress = path.join(base, 'progress');
     try {
       let held = 0;
       let totalAcked = 0;
@@ -89,7 +102,7 @@ describe.each([
         // Every other kill comes later, once the child has usually handed its appends to the
         // checksum thread (it takes 16 full buffers and the thread's start-up, longer on a busy machine).
         const late = durability !== 'always' && round % 2 === 1;
-        const { ready, maxAck, threaded } = await runAndKill(dir, durability, late ? 250 + Math.floor(random() * 250) : Math.floor(random() * 120));
+        const { ready, maxAck, threaded } = await runAndKill(dir, progress, durability, late ? 250 + Math.floor(random() * 250) : Math.floor(random() * 120));
         if (threaded) threadedRuns++;
         // Appends continue where the previous run's durable events ended.
         expect(ready).toBe(held);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StorageError } from '@store/backend-core';
-import { expectFollowerSettles } from '@store/test-helpers';
+import { expectFollowerSettles } from '@store/test-helpers/follower';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog, type LogEvent } from '../src/index.js';
 import { collect, dec, enc, tempDir } from './helpers.js';

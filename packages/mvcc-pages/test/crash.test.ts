@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NEXT_LOG, PageStore, parseVersionFileName, verifyStore } from '../src/index.js';
 import { fixture, rng, tempDir } from './helpers.js';
@@ -24,11 +25,18 @@ interface Compaction {
   killDuring: boolean;
 }
 
-/** Runs the writer until `delayMs` after it is ready (or starts compacting), SIGKILLs it, returns the last acknowledged k. */
+/**
+ * Runs the writer until `delayMs` after it is ready (or starts compacting), SIGKILLs it,
+ * returns the last acknowledged k. READY and C come on stdout (they only start the timer);
+ * the acknowledgements come from the progress log beside the store (a file: lines on the
+ * stdout pipe can die with the child, see progressLog).
+ */
 function runAndKill(dir: string, durability: string, delayMs: number, compaction?: Compaction): Promise<{ ready: number; maxAck: number }> {
+  const progress = `${dir}.progress`;
+  rmSync(progress, { force: true });
   return new Promise((resolve, reject) => {
     const args = [fixture('crash-writer.mjs'), dir, durability, ...(compaction ? [String(compaction.every)] : [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PROGRESS_LOG_ENV]: progress } });
     let out = '';
     let err = '';
     let ready = -1;
@@ -46,16 +54,22 @@ function runAndKill(dir: string, durability: string, delayMs: number, compaction
           if (compaction?.killDuring !== true) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
         } else if (kind === 'C') {
           if (compaction?.killDuring === true && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        } else if (kind === 'A') {
-          maxAck = Math.max(maxAck, Number(value));
         }
       }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (_code, signal) => {
+    child.on('close', (_code, signal) => {
       clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited on its own (${String(_code)}): ${err}`));
-      else resolve({ ready, maxAck });
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`writer exited on its own (${String(_code)}): ${err}`));
+        return;
+      }
+      for (const line of readProgressLog(progress)) {
+        const [kind, value] = line.split(' ');
+        if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
+      }
+      rmSync(progress, { force: true });
+      resolve({ ready, maxAck });
     });
   });
 }

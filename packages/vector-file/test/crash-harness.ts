@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { VectorFile } from '../src/index.js';
 // @ts-expect-error plain .mjs fixture shared with the child process
 import { opOf, vectorOf } from './fixtures/ops.mjs';
+import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
 import { bytesOf, rng, tempDir } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,9 +32,37 @@ interface ChildRun {
   compactions: number;
 }
 
+/** What the child's progress log says: `I <seq> <n>` before ops, `A <seq> <n>` after, `C`/`CA` around a compaction. */
+function replay(lines: string[], run: ChildRun): void {
+  for (const line of lines) {
+    const [kind, a, b] = line.split(' ');
+    if (kind === 'I') {
+      run.inFlight = Array.from({ length: Number(b) }, (_, i) => op(Number(a) + i));
+    } else if (kind === 'A') {
+      run.acked.push(...run.inFlight);
+      run.inFlight = [];
+    } else if (kind === 'C') {
+      run.inCompaction = true;
+    } else if (kind === 'CA') {
+      run.inCompaction = false;
+      run.compactions++;
+    }
+  }
+}
+
+/**
+ * Starts the writer, SIGKILLs it `delayMs` after its READY line (stdout: only the trigger),
+ * and reads what it did from its progress log (a file: lines on the stdout pipe can be lost
+ * to the kill, see progressLog).
+ */
 function runAndKill(file: string, mode: string, startSeq: number, durability: string, delayMs: number): Promise<ChildRun> {
+  const logFile = `${file}.progress`;
+  rmSync(logFile, { force: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, file, mode, String(startSeq), durability], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [writer, file, mode, String(startSeq), durability], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [PROGRESS_LOG_ENV]: logFile },
+    });
     let out = '';
     let err = '';
     const run: ChildRun = { ready: -1, acked: [], inFlight: [], inCompaction: false, compactions: 0 };
@@ -41,33 +70,22 @@ function runAndKill(file: string, mode: string, startSeq: number, durability: st
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const [kind, a, b] = out.slice(0, nl).split(' ');
-        out = out.slice(nl + 1);
-        if (kind === 'READY') {
-          run.ready = Number(a);
-          timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        } else if (kind === 'I') {
-          run.inFlight = Array.from({ length: Number(b) }, (_, i) => op(Number(a) + i));
-        } else if (kind === 'A') {
-          run.acked.push(...run.inFlight);
-          run.inFlight = [];
-        } else if (kind === 'C') {
-          run.inCompaction = true;
-        } else if (kind === 'CA') {
-          run.inCompaction = false;
-          run.compactions++;
-        }
+      const m = /^READY (\d+)\n/.exec(out);
+      if (m !== null && run.ready === -1) {
+        run.ready = Number(m[1]);
+        timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
       }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    // 'close', not 'exit': 'exit' can come before the parent has read the last lines the child
-    // wrote to its stdout pipe, and a missed `I` line makes an op that landed look unknown.
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
-      else resolve(run);
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
+        return;
+      }
+      replay(readProgressLog(logFile), run);
+      rmSync(logFile, { force: true });
+      resolve(run);
     });
   });
 }
