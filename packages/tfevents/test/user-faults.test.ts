@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StorageError } from '@store/backend-core';
-import { expectFollowerSettles } from '@store/test-helpers';
+import { expectFollowerSettles } from '@store/test-helpers/follower';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, TfEventsStore, encodeRecord, listEventFiles, listRuns, readEventBatches, readEvents, readRun, readRunBatches, type TfEvent } from '../src/index.js';
 import { encodeEvent } from '../src/proto/index.js';
