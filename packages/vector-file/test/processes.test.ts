@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
 import { VectorFile } from '../src/index.js';
 // @ts-expect-error plain .mjs fixture shared with the child process
 import { opOf, vectorOf } from './fixtures/ops.mjs';
@@ -27,23 +28,28 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-/** Starts the writer child; `acked()` is the number of operations it has acknowledged so far. */
+/**
+ * Starts the writer child; `acked()` is the number of operations it has acknowledged so far,
+ * read from its progress log (the writer logs acknowledgements there, not on stdout).
+ */
 function startWriter(mode: string): Promise<{ acked: () => number }> {
+  const progress = `${t.file}.progress`;
+  const acked = (): number => {
+    let n = 0;
+    for (const line of readProgressLog(progress)) {
+      const [kind, a, b] = line.split(' ');
+      if (kind === 'A') n = Number(a) + Number(b);
+    }
+    return n;
+  };
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [writer, t.file, mode, '0', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [writer, t.file, mode, '0', 'none'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PROGRESS_LOG_ENV]: progress } });
     child = c;
-    let acked = 0;
     let out = '';
     c.stdout!.setEncoding('utf8');
     c.stdout!.on('data', (chunk: string) => {
       out += chunk;
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const [kind, a, b] = out.slice(0, nl).split(' ');
-        out = out.slice(nl + 1);
-        if (kind === 'READY') resolve({ acked: () => acked });
-        if (kind === 'A') acked = Number(a) + Number(b);
-      }
+      if (out.startsWith('READY ') && out.includes('\n')) resolve({ acked });
     });
     c.on('exit', (code, signal) => reject(new Error(`writer exited early: ${code}/${signal}`)));
   });
