@@ -634,20 +634,19 @@ export class PageStore implements AsyncDisposable {
     if (this.config.durability === 'commit') {
       // The file is written after the commit, from the text its record carries (VersionWriter).
       await this.#ensureFolder(ns);
-      txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
-      return;
-    }
-    // Cleanup (of any process) may remove the folder of a namespace with no committed pages
-    // between our mkdir and our create; make it again. Cleanup spares young folders, so a
-    // second loss means something else is removing folders: give up after a few.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#ensureFolder(ns);
-        await writeFileDirect(file, bytes, this.config.durability === 'always');
-        break;
-      } catch (error) {
-        if (!isStorageError(error, 'ENOENT') || attempt === 5) throw error;
-        this.#durableDirs.delete(namespaceFolder(ns));
+    } else {
+      // Cleanup (of any process) may remove the folder of a namespace with no committed pages
+      // between our mkdir and our create; make it again. Cleanup spares young folders, so a
+      // second loss means something else is removing folders: give up after a few.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#ensureFolder(ns);
+          await writeFileDirect(file, bytes, true);
+          break;
+        } catch (error) {
+          if (!isStorageError(error, 'ENOENT') || attempt === 5) throw error;
+          this.#durableDirs.delete(namespaceFolder(ns));
+        }
       }
     }
     txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });

@@ -27,10 +27,6 @@ export class VersionWriter {
     this.#onError = onError;
   }
 
-  get pendingCount(): number {
-    return this.#pending.length;
-  }
-
   add(version: PendingVersion): void {
     this.#pending.push(version);
   }
