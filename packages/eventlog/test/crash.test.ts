@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
+import { killAfterCue } from '@store/test-helpers';
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../src/index.js';
 import { payload } from './fixtures/payload.mjs';
@@ -20,49 +18,24 @@ interface ChildRun {
 }
 
 /**
- * Runs the writer child until `delayMs` after its READY line (stdout: only the trigger), then
- * SIGKILLs it; its acknowledgements come from its progress log `progress` (a file: lines on
- * the stdout pipe can die with the child, see progressLog).
+ * Runs the writer child until `delayMs` after its READY line, then SIGKILLs it; its
+ * acknowledgements come from its progress log (see killAfterCue).
  */
-function runAndKill(dir: string, progress: string, durability: string, delayMs: number): Promise<ChildRun> {
-  rmSync(progress, { force: true });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, dir, durability, '65536'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PROGRESS_LOG_ENV]: progress } });
-    let out = '';
-    let err = '';
-    let ready = -1;
-    let maxAck = -1;
-    let threaded = false;
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl);
-        out = out.slice(nl + 1);
-        const [kind, value] = line.split(' ');
-        if (kind === 'READY') {
-          ready = Number(value);
-          timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        }
-      }
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
-        return;
-      }
-      for (const line of readProgressLog(progress)) {
-        const [kind, value] = line.split(' ');
-        if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
-        else if (kind === 'THREAD') threaded = true;
-      }
-      resolve({ ready, maxAck, threaded });
-    });
+async function runAndKill(dir: string, progress: string, durability: string, delayMs: number): Promise<ChildRun> {
+  const { cues, progress: lines } = await killAfterCue({
+    args: [writer, dir, durability, '65536'],
+    progressLog: progress,
+    armOn: (cue) => (cue.startsWith('READY ') ? delayMs : undefined),
   });
+  const ready = Number(cues.find((cue) => cue.startsWith('READY '))?.split(' ')[1] ?? -1);
+  let maxAck = -1;
+  let threaded = false;
+  for (const line of lines) {
+    const [kind, value] = line.split(' ');
+    if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
+    else if (kind === 'THREAD') threaded = true;
+  }
+  return { ready, maxAck, threaded };
 }
 
 async function checkLog(dir: string, mustHold: number): Promise<number> {

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
+import { killAfterCue } from '@store/test-helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NEXT_LOG, PageStore, parseVersionFileName, verifyStore } from '../src/index.js';
 import { fixture, rng, tempDir } from './helpers.js';
@@ -28,50 +27,22 @@ interface Compaction {
 /**
  * Runs the writer until `delayMs` after it is ready (or starts compacting), SIGKILLs it,
  * returns the last acknowledged k. READY and C come on stdout (they only start the timer);
- * the acknowledgements come from the progress log beside the store (a file: lines on the
- * stdout pipe can die with the child, see progressLog).
+ * the acknowledgements come from the progress log beside the store (see killAfterCue).
  */
-function runAndKill(dir: string, durability: string, delayMs: number, compaction?: Compaction): Promise<{ ready: number; maxAck: number }> {
-  const progress = `${dir}.progress`;
-  rmSync(progress, { force: true });
-  return new Promise((resolve, reject) => {
-    const args = [fixture('crash-writer.mjs'), dir, durability, ...(compaction ? [String(compaction.every)] : [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PROGRESS_LOG_ENV]: progress } });
-    let out = '';
-    let err = '';
-    let ready = -1;
-    let maxAck = -1;
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const [kind, value] = out.slice(0, nl).split(' ');
-        out = out.slice(nl + 1);
-        if (kind === 'READY') {
-          ready = Number(value);
-          if (compaction?.killDuring !== true) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        } else if (kind === 'C') {
-          if (compaction?.killDuring === true && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        }
-      }
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited on its own (${String(_code)}): ${err}`));
-        return;
-      }
-      for (const line of readProgressLog(progress)) {
-        const [kind, value] = line.split(' ');
-        if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
-      }
-      rmSync(progress, { force: true });
-      resolve({ ready, maxAck });
-    });
+async function runAndKill(dir: string, durability: string, delayMs: number, compaction?: Compaction): Promise<{ ready: number; maxAck: number }> {
+  const killDuring = compaction?.killDuring === true;
+  const { cues, progress } = await killAfterCue({
+    args: [fixture('crash-writer.mjs'), dir, durability, ...(compaction ? [String(compaction.every)] : [])],
+    progressLog: `${dir}.progress`,
+    armOn: (cue) => ((killDuring ? cue === 'C' || cue.startsWith('C ') : cue.startsWith('READY ')) ? delayMs : undefined),
   });
+  const ready = Number(cues.find((cue) => cue.startsWith('READY '))?.split(' ')[1] ?? -1);
+  let maxAck = -1;
+  for (const line of progress) {
+    const [kind, value] = line.split(' ');
+    if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
+  }
+  return { ready, maxAck };
 }
 
 /** Every version file in the store's namespace folders: [folder, tsn]. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +5,7 @@ import { expect } from 'vitest';
 import { VectorFile } from '../src/index.js';
 // @ts-expect-error plain .mjs fixture shared with the child process
 import { opOf, vectorOf } from './fixtures/ops.mjs';
-import { PROGRESS_LOG_ENV, readProgressLog } from '@store/test-helpers';
+import { killAfterCue } from '@store/test-helpers';
 import { bytesOf, rng, tempDir } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -51,43 +50,19 @@ function replay(lines: string[], run: ChildRun): void {
 }
 
 /**
- * Starts the writer, SIGKILLs it `delayMs` after its READY line (stdout: only the trigger),
- * and reads what it did from its progress log (a file: lines on the stdout pipe can be lost
- * to the kill, see progressLog).
+ * Starts the writer, SIGKILLs it `delayMs` after its READY line, and reads what it did from
+ * its progress log (see killAfterCue).
  */
-function runAndKill(file: string, mode: string, startSeq: number, durability: string, delayMs: number): Promise<ChildRun> {
-  const logFile = `${file}.progress`;
-  rmSync(logFile, { force: true });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, file, mode, String(startSeq), durability], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [PROGRESS_LOG_ENV]: logFile },
-    });
-    let out = '';
-    let err = '';
-    const run: ChildRun = { ready: -1, acked: [], inFlight: [], inCompaction: false, compactions: 0 };
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      const m = /^READY (\d+)\n/.exec(out);
-      if (m !== null && run.ready === -1) {
-        run.ready = Number(m[1]);
-        timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited with ${code}/${signal}: ${err}`));
-        return;
-      }
-      replay(readProgressLog(logFile), run);
-      rmSync(logFile, { force: true });
-      resolve(run);
-    });
+async function runAndKill(file: string, mode: string, startSeq: number, durability: string, delayMs: number): Promise<ChildRun> {
+  const { cues, progress } = await killAfterCue({
+    args: [writer, file, mode, String(startSeq), durability],
+    progressLog: `${file}.progress`,
+    armOn: (cue) => (cue.startsWith('READY ') ? delayMs : undefined),
   });
+  const ready = Number(cues.find((cue) => cue.startsWith('READY '))?.split(' ')[1] ?? -1);
+  const run: ChildRun = { ready, acked: [], inFlight: [], inCompaction: false, compactions: 0 };
+  replay(progress, run);
+  return run;
 }
 
 /** id → seq of the put that holds it, or absent when deleted / never written. */

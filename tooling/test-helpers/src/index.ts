@@ -3,6 +3,7 @@
 // The root entry imports no vitest (child processes and benchmarks load it); helpers that
 // assert are subpaths: `/follower`, `/s3`.
 export { collect } from './collect.js';
+export { killAfterCue, type KillAfterCueOptions, type KilledChild } from './kill-child.js';
 export { rng } from './rng.js';
 export { PROGRESS_LOG_ENV, progressLog, readProgressLog } from './progress-log.js';
 export { HAVE_TTY_RUNNER, runNode, runNodeOnTty, type NodeRun, type RunNodeOptions } from './run-node.js';
