@@ -1,6 +1,6 @@
 import { tempDir as sharedTempDir, type TempDir } from '@store/test-helpers';
 
-export { collect, rng } from '@store/test-helpers';
+export { collect, drain, rng } from '@store/test-helpers';
 
 /** A fresh temp directory per test, removed afterwards (`cleanup()` or `await using`). */
 export const tempDir = (): Promise<TempDir> => sharedTempDir('eventlog-test-');

@@ -8,7 +8,7 @@ import { StorageError } from '@store/backend-core';
 import { expectFollowerSettles } from '@store/test-helpers/follower';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog, type LogEvent } from '../src/index.js';
-import { collect, dec, enc, tempDir } from './helpers.js';
+import { collect, dec, drain, enc, tempDir } from './helpers.js';
 
 /** Issue 10: faults found by an independent round of tests, one test (at least) per item. */
 
@@ -31,15 +31,6 @@ async function build(count: number, maxFileSize = 4096, size = 40): Promise<void
   await log.close();
 }
 
-async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-  const items: T[] = [];
-  try {
-    for await (const x of iterable) items.push(x);
-  } catch (error) {
-    return { items, error };
-  }
-  return { items, error: undefined };
-}
 
 /** Offset in segment `n` of the record with `id` (records are walked from the header). */
 function recordOffset(n: number, id: number): number {

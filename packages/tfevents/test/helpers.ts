@@ -30,7 +30,7 @@ export function itWithFixtures(name: string, fn: () => Promise<void> | void): vo
 }
 export const PACKAGE_ROOT = path.resolve(here, '..');
 
-export { collect } from '@store/test-helpers';
+export { collect, drain } from '@store/test-helpers';
 
 /** A fresh temp directory, removed by `await using` (or `cleanup()`). */
 export const tempDir = (prefix = 'tfevents-test-'): Promise<TempDir> => sharedTempDir(prefix);

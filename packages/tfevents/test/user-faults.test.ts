@@ -7,23 +7,13 @@ import { expectFollowerSettles } from '@store/test-helpers/follower';
 import { describe, expect, it } from 'vitest';
 import { SummaryWriter, TfEventsStore, encodeRecord, listEventFiles, listRuns, readEventBatches, readEvents, readRun, readRunBatches, type TfEvent } from '../src/index.js';
 import { encodeEvent } from '../src/proto/index.js';
-import { cli, collect, PACKAGE_ROOT, tempDir } from './helpers.js';
+import { cli, collect, drain, PACKAGE_ROOT, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 
 /** Issue 10: faults found by an independent round of tests, one test (at least) per item. */
 
 
-/** Collects what an iterable hands out before it throws, and the error. */
-async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-  const items: T[] = [];
-  try {
-    for await (const x of iterable) items.push(x);
-  } catch (error) {
-    return { items, error };
-  }
-  return { items, error: undefined };
-}
 
 async function writeScalars(dir: string, n: number): Promise<string> {
   const writer = new SummaryWriter({ logDir: dir, maxQueue: 100_000 });

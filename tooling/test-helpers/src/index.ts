@@ -2,7 +2,7 @@
 // dev dependency only, and depends on no @store package, so dependencies point one way.
 // The root entry imports no vitest (child processes and benchmarks load it); helpers that
 // assert are subpaths: `/follower`, `/s3`.
-export { collect } from './collect.js';
+export { collect, drain } from './collect.js';
 export { killAfterCue, type KillAfterCueOptions, type KilledChild } from './kill-child.js';
 export { rng } from './rng.js';
 export { PROGRESS_LOG_ENV, progressLog, readProgressLog } from './progress-log.js';
