@@ -152,6 +152,9 @@ export class FilesystemBackend implements StorageBackend {
     if (!(data instanceof Uint8Array)) {
       throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: key });
     }
+    // The bytes are written after awaits: copy them now, so what the caller does with its
+    // buffer once the call has returned cannot change what is stored (conformance SB-BYTES-07).
+    data = new Uint8Array(data);
     // Registered before the first await, so writes to one key land in call order.
     const turn = this.#order.enter([segments.join('/')]);
     let dir: string;

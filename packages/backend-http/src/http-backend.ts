@@ -85,8 +85,11 @@ export class HttpBackend implements StorageBackend {
   async writeFile(path: string, data: Uint8Array): Promise<void> {
     const key = this.#key(path);
     if (!(data instanceof Uint8Array)) throw new StorageError('EINVAL', 'data must be a Uint8Array', { path, field: 'data' });
+    // fetch reads the body after awaits (and a write may wait for an earlier one of its key):
+    // send a copy taken now, so the caller's later changes to its buffer are not stored.
+    const body = new Uint8Array(data);
     await this.#serial(key, async () => {
-      await this.#expect(await this.#request('PUT', `${this.#base}${encodeKey(key)}`, key, data), key, [200]);
+      await this.#expect(await this.#request('PUT', `${this.#base}${encodeKey(key)}`, key, body), key, [200]);
     });
   }
 

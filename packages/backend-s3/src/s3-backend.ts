@@ -299,13 +299,13 @@ export class S3Backend implements StorageBackend {
   }
 
   /**
-   * The bytes to send. A write that has to wait behind another write of the same key is
-   * sent later, so it gets its own copy: what the caller does with its buffer after the
-   * call cannot change what is stored.
+   * The bytes to send: a copy taken at the call. The SDK reads the body only after awaits
+   * (checks, signing, a write of the same key ahead of it), so what the caller does with its
+   * buffer once the call returned must not reach the store (conformance SB-BYTES-07).
    */
   #own(k: ParsedKey, data: Uint8Array): Uint8Array {
     if (!(data instanceof Uint8Array)) throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: k.path });
-    return this.#queue.busy(k.key) ? new Uint8Array(data) : data;
+    return new Uint8Array(data);
   }
 
   /**

@@ -81,6 +81,34 @@ export const byteCases: ConformanceCase[] = [
     },
   },
   {
+    id: 'SB-BYTES-07',
+    title: 'writeFile stores the bytes the buffer held when it was called',
+    contract: 'Bytes round-trip exactly.',
+    async run({ backend }) {
+      // A backend that reads the caller's buffer after an await stores whatever the caller
+      // put there meanwhile: the call would write bytes nobody asked it to write.
+      const small = utf8('at the call');
+      const pending = backend.writeFile('bytes/at-call', small);
+      small.fill(0x21);
+      await pending;
+      checkBytes(await backend.readFile('bytes/at-call'), utf8('at the call'), 'buffer changed right after the call');
+      const big = randomBytes(1024 * 1024);
+      const expected = Uint8Array.from(big);
+      const bigPending = backend.writeFile('bytes/at-call-big', big);
+      big.fill(0x22);
+      await bigPending;
+      checkBytes(await backend.readFile('bytes/at-call-big'), expected, '1 MiB buffer changed right after the call');
+      // The second write waits for the first: its bytes are still the ones of its call.
+      const first = utf8('first');
+      const second = utf8('second');
+      const writes = Promise.all([backend.writeFile('bytes/at-call', first), backend.writeFile('bytes/at-call', second)]);
+      first.fill(0x23);
+      second.fill(0x24);
+      await writes;
+      checkBytes(await backend.readFile('bytes/at-call'), utf8('second'), 'two writes of one key, both buffers changed after the calls');
+    },
+  },
+  {
     id: 'SB-READ-01',
     title: 'reading a missing file fails with ENOENT',
     contract: '`readFile` of a missing file: `ENOENT`.',
