@@ -7,22 +7,37 @@ import { StorageError, type FilesystemBackendOptions, type StorageErrorCode } fr
  * The worker's program (CommonJS, evaluated: it runs the same from src/ under vitest and
  * from dist/). It owns a FilesystemBackend on the same root and answers each
  * `{ id, key, data }` with `{ id }` once `writeFile` resolved (on stable storage), or
- * `{ id, error }` with the StorageError's fields.
+ * `{ id, error }` with the StorageError's fields. Both ways, messages are arrays: what
+ * arrived or completed in one turn of an event loop travels in one message (one
+ * postMessage costs about as much as the JS of a small write; writes answered by one
+ * directory fsync complete together).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 import(workerData.backendCore).then(({ FilesystemBackend, StorageError }) => {
   const backend = new FilesystemBackend(workerData.root, workerData.options);
-  parentPort.on('message', ({ id, key, data }) => {
-    backend.writeFile(key, data).then(
-      () => parentPort.postMessage({ id }),
-      (error) => parentPort.postMessage({
-        id,
-        error: error instanceof StorageError
-          ? { storage: true, code: error.code, message: error.message, path: error.path, offset: error.offset, field: error.field }
-          : { storage: false, message: String(error && error.message !== undefined ? error.message : error) },
-      }),
-    );
+  let done = [];
+  const flush = () => {
+    const batch = done;
+    done = [];
+    parentPort.postMessage(batch);
+  };
+  const answer = (reply) => {
+    if (done.length === 0) setImmediate(flush);
+    done.push(reply);
+  };
+  parentPort.on('message', (writes) => {
+    for (const { id, key, data } of writes) {
+      backend.writeFile(key, data).then(
+        () => answer({ id }),
+        (error) => answer({
+          id,
+          error: error instanceof StorageError
+            ? { storage: true, code: error.code, message: error.message, path: error.path, offset: error.offset, field: error.field }
+            : { storage: false, message: String(error && error.message !== undefined ? error.message : error) },
+        }),
+      );
+    }
   });
 });
 `;
@@ -65,6 +80,9 @@ export class FileWriter {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   #next = 0;
+  /** Writes waiting for this turn's message, and the buffers that move with it. */
+  #queue: Array<{ id: number; key: string; data: Uint8Array }> = [];
+  #transfer: ArrayBuffer[] = [];
   /** Set when the worker failed or exited: writes go to `fallback` from then on. */
   #failed: Error | undefined;
   readonly #fallback: (key: string, data: Uint8Array) => Promise<void>;
@@ -80,12 +98,14 @@ export class FileWriter {
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { backendCore, root, options } });
     // The HTTP server keeps the process alive while it listens; the worker must not after it stops.
     this.#worker.unref();
-    this.#worker.on('message', ({ id, error }: { id: number; error?: WireError }) => {
-      const waiter = this.#pending.get(id);
-      if (waiter === undefined) return;
-      this.#pending.delete(id);
-      if (error === undefined) waiter.resolve();
-      else waiter.reject(rebuild(error));
+    this.#worker.on('message', (replies: Array<{ id: number; error?: WireError }>) => {
+      for (const { id, error } of replies) {
+        const waiter = this.#pending.get(id);
+        if (waiter === undefined) continue;
+        this.#pending.delete(id);
+        if (error === undefined) waiter.resolve();
+        else waiter.reject(rebuild(error));
+      }
     });
     const fail = (error: Error): void => {
       if (this.#failed !== undefined) return;
@@ -105,18 +125,36 @@ export class FileWriter {
     const id = this.#next++;
     return new Promise<void>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
+      if (this.#queue.length === 0) setImmediate(this.#flush);
+      this.#queue.push({ id, key, data });
       // A body that owns its whole buffer moves to the worker without a copy; a view into
-      // a shared buffer (Node's pool for small allocations) is copied.
-      const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-      try {
-        if (own) this.#worker.postMessage({ id, key, data }, [data.buffer as ArrayBuffer]);
-        else this.#worker.postMessage({ id, key, data });
-      } catch {
-        // An untransferable buffer: send a copy.
-        this.#worker.postMessage({ id, key, data: new Uint8Array(data) });
-      }
+      // a shared buffer (Node's pool for small allocations) is copied by postMessage.
+      if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) this.#transfer.push(data.buffer);
     });
   }
+
+  /** The writes queued in this turn of the event loop, in one message. */
+  readonly #flush = (): void => {
+    const writes = this.#queue;
+    const transfer = this.#transfer;
+    this.#queue = [];
+    this.#transfer = [];
+    if (this.#failed !== undefined) {
+      // Stopped between queueing and now: nothing was sent, so the fallback writes them.
+      for (const { id, key, data } of writes) {
+        const waiter = this.#pending.get(id);
+        this.#pending.delete(id);
+        if (waiter !== undefined) this.#fallback(key, data).then(waiter.resolve, waiter.reject);
+      }
+      return;
+    }
+    try {
+      this.#worker.postMessage(writes, transfer);
+    } catch {
+      // A buffer that cannot be transferred: send copies.
+      this.#worker.postMessage(writes.map((w) => ({ ...w, data: new Uint8Array(w.data) })));
+    }
+  };
 
   /** Stops the worker (call when no write is in flight any more). */
   async close(): Promise<void> {
