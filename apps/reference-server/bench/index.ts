@@ -5,7 +5,9 @@
  *   once the file is 2 s old it is served from the read cache; a second server started with
  *   `--read-cache 0` shows the uncached path (no target);
  * - PUT of a 1 KiB file (durable: fsync) vs FilesystemBackend.writeFile called directly at
- *   the same concurrency;
+ *   the same concurrency (10 loops vs 10 connections, both the default durability); a second
+ *   server started with `writerThread: false` (bench/main-thread-writes.ts) shows PUT with
+ *   the writes on the HTTP thread (no target);
  * - batched appends (100 events of 100 bytes per POST, group-committed fsync) vs
  *   EventLog.appendBatch called directly at the same concurrency.
  * Run: `pnpm bench` (BENCH_QUICK=1 for a smoke run). Writes bench-results/reference-server.json.
