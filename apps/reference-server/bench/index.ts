@@ -5,7 +5,9 @@
  *   once the file is 2 s old it is served from the read cache; a second server started with
  *   `--read-cache 0` shows the uncached path (no target);
  * - PUT of a 1 KiB file (durable: fsync) vs FilesystemBackend.writeFile called directly at
- *   the same concurrency;
+ *   the same concurrency (10 loops vs 10 connections, both the default durability); a second
+ *   server started with `writerThread: false` (bench/main-thread-writes.ts) shows PUT with
+ *   the writes on the HTTP thread (no target);
  * - batched appends (100 events of 100 bytes per POST, group-committed fsync) vs
  *   EventLog.appendBatch called directly at the same concurrency.
  * Run: `pnpm bench` (BENCH_QUICK=1 for a smoke run). Writes bench-results/reference-server.json.
@@ -88,6 +90,7 @@ const HELLO = 'fastify hello-world route (peer)';
 const DIRECT_WRITE = 'FilesystemBackend.writeFile direct (limit)';
 const DIRECT_APPEND = 'EventLog.appendBatch direct (limit)';
 const PUT_CASE = 'PUT /v1/files 1 KiB (fsync)';
+const PUT_MAIN_CASE = 'PUT /v1/files 1 KiB (fsync), writes on the main thread';
 const GET_CASE = 'GET /v1/files 1 KiB';
 const GET_UNCACHED_CASE = 'GET /v1/files 1 KiB, --read-cache 0';
 const APPEND_CASE = `POST /v1/logs/…/events, ${BATCH}×100 B batch`;
@@ -101,6 +104,8 @@ const hello = await start(['--import', 'tsx', path.join(here, 'hello.ts')], here
 const server = await start([path.join(here, '../bin/store-server.js'), '--port', '0', '--data', path.join(root, 'data')], here);
 // The same server without its small-file read cache: every GET opens, checks and reads the file.
 const uncached = await start([path.join(here, '../bin/store-server.js'), '--port', '0', '--data', path.join(root, 'data-uncached'), '--read-cache', '0'], here);
+// The server of before the writer thread (src/file-writer.ts): PUT writes on its main thread.
+const mainThread = await start(['--import', 'tsx', path.join(here, 'main-thread-writes.ts'), path.join(root, 'data-main-thread')], here);
 const fsb = new FilesystemBackend(path.join(root, 'direct'));
 mkdirSync(path.join(root, 'direct-log'), { recursive: true });
 const log = await EventLog.open(path.join(root, 'direct-log', 'bench'), { durability: 'batch' });
@@ -115,6 +120,7 @@ try {
   await cannon({ url: `${server.url}/v1/files/bench/get.bin`, duration: 1 });
   await cannon({ url: `${uncached.url}/v1/files/bench/get.bin`, duration: 1 });
   await cannon({ url: server.url, duration: 1, requests: [{ method: 'PUT', body: FILE, setupRequest: (req) => ({ ...req, path: `/v1/files/bench/put/${w++ % 1000}` }) }] });
+  await cannon({ url: mainThread.url, duration: 1, requests: [{ method: 'PUT', body: FILE, setupRequest: (req) => ({ ...req, path: `/v1/files/bench/put/${w++ % 1000}` }) }] });
   await direct((i) => fsb.writeFile(`bench/put/${i % 1000}`, FILE), 1);
   await cannon({ url: `${server.url}/v1/logs/bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BATCH_BODY, duration: 1 });
   await direct(() => log.appendBatch(batch), 1);
@@ -127,6 +133,8 @@ try {
     let n = 0;
     record(PUT_CASE, await cannon({ url: server.url, requests: [{ method: 'PUT', body: FILE, setupRequest: (req) => ({ ...req, path: `/v1/files/bench/put/${n++ % 1000}` }) }] }));
     record(DIRECT_WRITE, await direct((i) => fsb.writeFile(`bench/put/${i % 1000}`, FILE)));
+    let m = 0;
+    record(PUT_MAIN_CASE, await cannon({ url: mainThread.url, requests: [{ method: 'PUT', body: FILE, setupRequest: (req) => ({ ...req, path: `/v1/files/bench/put/${m++ % 1000}` }) }] }));
     record(APPEND_CASE, await cannon({ url: `${server.url}/v1/logs/bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BATCH_BODY }));
     record(DIRECT_APPEND, await direct(() => log.appendBatch(batch)));
   }
@@ -135,7 +143,8 @@ try {
   hello.child.kill('SIGTERM');
   server.child.kill('SIGTERM');
   uncached.child.kill('SIGTERM');
-  await Promise.all([hello, server, uncached].map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
+  mainThread.child.kill('SIGTERM');
+  await Promise.all([hello, server, uncached, mainThread].map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
   rmSync(root, { recursive: true, force: true });
 }
 
@@ -173,6 +182,7 @@ const rows: Row[] = [
   row('GET', GET_UNCACHED_CASE, 'req/s', HELLO),
   row('PUT', DIRECT_WRITE, 'writes/s', DIRECT_WRITE),
   row('PUT', PUT_CASE, 'writes/s', DIRECT_WRITE, 0.8),
+  row('PUT', PUT_MAIN_CASE, 'writes/s', DIRECT_WRITE),
   row('append', DIRECT_APPEND, 'batches/s', DIRECT_APPEND),
   row('append', APPEND_CASE, 'batches/s', DIRECT_APPEND),
 ];

@@ -38,6 +38,12 @@ export interface ServerContext {
   readonly dataDir: string;
   /** The backend the files routes serve (FilesystemBackend on `dataDir` unless one was given). */
   readonly backend: StorageBackend;
+  /**
+   * `backend.writeFile` as the files routes' PUT calls it: on the server's own
+   * FilesystemBackend it runs on a worker thread (src/file-writer.ts), same semantics and
+   * errors; on a backend given by the caller it is that backend's `writeFile`.
+   */
+  writeFile(key: string, data: Uint8Array): Promise<void>;
   /** Absolute path of the TensorBoard log directory (default `<dataDir>/runs`). */
   readonly logdir: string;
   readonly limits: Readonly<Limits>;

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** A strong ETag from the content: 132 bits of SHA-256, so two different contents never share one in practice. */
+/**
+ * A strong ETag from the content: 132 bits of SHA-256, so two different contents never share one in practice.
+ * One-shot `crypto.hash` (no Hash object per call): every PUT and every uncached GET computes one.
+ */
 export function etagOf(data: Uint8Array): string {
-  return `"${createHash('sha256').update(data).digest('base64url').slice(0, 22)}"`;
+  return `"${hash('sha256', data, 'base64url').slice(0, 22)}"`;
 }
 
 /** True when an `If-Match` / `If-None-Match` header value lists `etag` (or is `*` and the resource exists). */

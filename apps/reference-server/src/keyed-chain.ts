@@ -12,7 +12,8 @@ export class KeyedChain {
    * them wait for this one.
    */
   write<T>(key: string | readonly string[], fn: () => Promise<T>): Promise<T> {
-    const keys = typeof key === 'string' ? [key] : [...new Set(key)];
+    if (typeof key === 'string') return this.#writeOne(key, fn);
+    const keys = [...new Set(key)];
     const previous = keys.map((k) => this.#tails.get(k)).filter((p): p is Promise<void> => p !== undefined);
     const run = previous.length === 0 ? fn() : (previous.length === 1 ? previous[0]! : Promise.all(previous)).then(fn);
     const tail = run.then(
@@ -23,6 +24,22 @@ export class KeyedChain {
     void tail.then(() => {
       for (const k of keys) if (this.#tails.get(k) === tail) this.#tails.delete(k);
     });
+    return run;
+  }
+
+  /**
+   * The one-key case (every PUT and DELETE): one promise and one closure for the tail,
+   * which also removes itself from the map once settled, instead of arrays and a second
+   * promise per call.
+   */
+  #writeOne<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key);
+    const run = previous === undefined ? fn() : previous.then(fn);
+    const settle = (): void => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    };
+    const tail: Promise<void> = run.then(settle, settle);
+    this.#tails.set(key, tail);
     return run;
   }
 

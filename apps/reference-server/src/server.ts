@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import { FilesystemBackend, type StorageBackend } from '@store/backend-core';
 import { bearerCheck } from './auth.js';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './context.js';
+import { FileWriter } from './file-writer.js';
 import { HttpError, limitError, toHttpError } from './http-error.js';
 import { ResourceRegistry } from './resource-registry.js';
 import { ROUTE_FAMILIES } from './routes/index.js';
@@ -21,6 +22,11 @@ export interface ServerOptions {
   /** When set, every route but `GET /health` needs `Authorization: Bearer <token>`. */
   token?: string;
   limits?: Partial<Limits>;
+  /**
+   * `false`: the files routes write on the main thread instead of a worker thread (the
+   * default when the server makes its own FilesystemBackend; see src/file-writer.ts).
+   */
+  writerThread?: boolean;
   /** Called with errors that have no request to answer (background closes, 500s). Default: console.error. */
   onError?: (error: unknown) => void;
 }
@@ -53,6 +59,10 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
   }
   const backend = options.backend ?? new FilesystemBackend(dataDir);
   const onError = options.onError ?? ((error: unknown) => console.error('store-server:', error));
+  const writeHere = (key: string, data: Uint8Array): Promise<void> => backend.writeFile(key, data);
+  // The server's own FilesystemBackend writes files on a worker thread (see file-writer.ts);
+  // a backend given by the caller is used as it is.
+  const fileWriter = options.backend === undefined && options.writerThread !== false ? new FileWriter(dataDir, {}, writeHere, onError) : undefined;
   const resources = new ResourceRegistry({
     maxOpen: limits.maxOpenResources,
     idleCloseMs: limits.idleCloseMs,
@@ -70,13 +80,19 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
   const ctx: ServerContext = {
     dataDir,
     backend,
+    writeFile: fileWriter === undefined ? writeHere : (key, data) => fileWriter.writeFile(key, data),
     logdir,
     limits,
     resources,
     shutdownSignal: shutdown.signal,
     onShutdown: (hook) => void hooks.push(hook),
     reserveDirectory: (name) => void reserved.add(name),
-    isReserved: (key) => reserved.has(key.split('/')[0] ?? ''),
+    // Called on every write of the files routes: no split of the key into an array.
+    isReserved: (key) => {
+      if (reserved.size === 0) return false;
+      const slash = key.indexOf('/');
+      return reserved.has(slash === -1 ? key : key.slice(0, slash));
+    },
     redact,
   };
 
@@ -183,6 +199,8 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
         }
         for (const hook of hooks) await hook();
         await resources.closeAll();
+        // Every request has finished: no write is in flight on the writer thread.
+        await fileWriter?.close();
         // A backend given by the caller stays the caller's to close.
         if (options.backend === undefined) await backend.close?.();
       })();

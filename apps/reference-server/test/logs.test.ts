@@ -107,6 +107,12 @@ describe('event log routes', () => {
       [post('c', '["not base64!"]', 'application/json'), 'base64'],
       [post('c', '{"a":1}', 'application/json'), 'array'],
       [post('c', '[1]', 'application/json'), 'base64'],
+      // Not canonical padded base64: missing padding, pad bits set, URL alphabet, whitespace, a '=' inside.
+      [post('c', '["QQ"]', 'application/json'), 'batch[0] is not a base64'],
+      [post('c', '["QQ==","QR=="]', 'application/json'), 'batch[1] is not a base64'],
+      [post('c', '["ab-_"]', 'application/json'), 'base64'],
+      [post('c', '["QUJD RA=="]', 'application/json'), 'base64'],
+      [post('c', '["QQ==QQ=="]', 'application/json'), 'base64'],
       [post('c', '[', 'application/json'), 'JSON'],
       [post('c', '\n\n', 'application/x-ndjson'), 'no event'],
       [post('a%2Fb', 'x'), 'one path segment'],

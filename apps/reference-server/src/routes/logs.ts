@@ -16,7 +16,6 @@ const nameParams = {
   properties: { name: { type: 'string', minLength: 1, description: 'Log name: one path segment' } },
 } as const;
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/jsonlines']);
 
 /** Opens (or finds open) the log `name` under `<data>/logs/`; reads of a log that does not exist are ENOENT, never a create. */
@@ -44,8 +43,15 @@ function eventsOf(contentType: string | undefined, body: Buffer): { batch: boole
     }
     if (!Array.isArray(parsed)) throw new HttpError(400, 'EINVAL', 'a JSON batch must be an array of base64 strings', { field: 'body' });
     const events = parsed.map((item, i) => {
-      if (typeof item !== 'string' || !BASE64.test(item)) throw new HttpError(400, 'EINVAL', `batch[${i}] is not a base64 string`, { field: `[${i}]` });
-      return Buffer.from(item, 'base64');
+      if (typeof item === 'string') {
+        // Canonical padded base64 only (RFC 4648 §4, pad bits zero): decoding and encoding
+        // again gives the same text. Node's decoder skips what is not base64 and accepts the
+        // URL alphabet, so the comparison is the check; one native encode costs less than a
+        // regular expression over every character, which the append profile showed.
+        const bytes = Buffer.from(item, 'base64');
+        if (bytes.toString('base64') === item) return bytes;
+      }
+      throw new HttpError(400, 'EINVAL', `batch[${i}] is not a base64 string`, { field: `[${i}]` });
     });
     return { batch: true, events };
   }
