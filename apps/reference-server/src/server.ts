@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import { FilesystemBackend, type StorageBackend } from '@store/backend-core';
 import { bearerCheck } from './auth.js';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './context.js';
+import { answerClientError } from './client-error.js';
 import { FileWriter } from './file-writer.js';
 import { HttpError, limitError, toHttpError } from './http-error.js';
 import { ResourceRegistry } from './resource-registry.js';
@@ -103,6 +104,7 @@ export async function createServer(options: ServerOptions): Promise<StoreServer>
     routerOptions: { maxParamLength: limits.maxUrlBytes },
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) => {
       const { status, body } = toHttpError(error, redact);
       void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(status).send(body);

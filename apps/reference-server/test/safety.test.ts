@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,5 +211,47 @@ describe('path attacks', () => {
       { numRuns: 400 },
     );
     checkNothingEscaped();
+  });
+});
+
+/** Sends raw bytes on a fresh connection and returns everything the server sent before closing. */
+function rawExchange(url: string, bytes: Buffer): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(u.port), u.hostname, () => socket.end(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('end', () => resolve(got));
+    socket.on('error', reject);
+  });
+}
+
+describe('requests the HTTP parser refuses', () => {
+  const cases: [string, string][] = [
+    ['a raw non-ASCII byte in the target', 'GET /v1/files/\xe9 HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['Transfer-Encoding with Content-Length', 'PUT /v1/files/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    ['two different Content-Lengths', 'PUT /v1/files/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'],
+    ['a bad chunk size', `PUT /v1/files/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`],
+  ];
+  for (const [name, request] of cases) {
+    it(`${name}: 400 with the API's error body`, async () => {
+      const answer = await rawExchange(s.url, Buffer.from(request, 'latin1'));
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 /);
+      expect(head).toMatch(/\r\nConnection: close/i);
+      expect(JSON.parse(body!)).toMatchObject({ error: { code: 'EINVAL', message: expect.stringMatching(/^malformed HTTP request/) } });
+      expect(body).not.toContain(s.root);
+    });
+  }
+  it('a HEAD the parser refuses gets the status line and headers only', async () => {
+    const answer = await rawExchange(s.url, Buffer.from('HEAD /v1/files/\xe9 HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer.endsWith('\r\n\r\n')).toBe(true);
+  });
+  it('headers over the limit: 431 naming it', async () => {
+    const answer = await rawExchange(s.url, Buffer.from(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`, 'latin1'));
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(body!)).toMatchObject({ error: { code: 'ELIMIT', limit: 'maxHeaderBytes' } });
   });
 });

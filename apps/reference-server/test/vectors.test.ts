@@ -66,6 +66,13 @@ describe('vector routes', () => {
       expect(error.message).not.toContain(s.dataDir);
     }
     expect((await send('GET', 'b/stats').then(json)) as object).toMatchObject({ count: 1 });
+    // A check the library makes names the field as the request named it (vectors[…], not putBatch's items[…]).
+    const nan = Buffer.from(new Float32Array([1, Number.NaN]).buffer).toString('base64');
+    const r = await send('POST', 'b/vectors', { vectors: [{ id: 'ok', vector: [3, 4] }, { id: 'nan', vector: nan }] });
+    expect(r.status).toBe(400);
+    const error = ((await json(r)) as { error: { code: string; message: string; field: string } }).error;
+    expect(error).toMatchObject({ code: 'EINVAL', field: 'vectors[1].vector[1]' });
+    expect(error.message).not.toContain('items[');
     await expect(VectorFile.open(path.join(s.dataDir, 'vectors', 'missing.jdbv'), { readOnly: true })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { StorageError } from '@store/backend-core';
+import { StorageError, isStorageError } from '@store/backend-core';
 import type { SearchHit, VectorFile, VectorRecord } from '@store/vector-file';
 import type { ServerContext } from '../context.js';
 import { HttpError, limitError } from '../http-error.js';
@@ -46,6 +46,17 @@ async function leaseFile(ctx: ServerContext, name: string, create: boolean): Pro
 }
 
 /** A vector from JSON: an array of numbers (kept as given; the file checks finiteness) or base64 float32 LE. */
+/**
+ * putBatch names a bad item by its own parameter (`items[3].vector[7]`); the client sent
+ * `vectors[3]…`, which the route's own checks name too.
+ */
+function requestFieldNames(error: unknown): unknown {
+  if (!isStorageError(error) || error.field?.startsWith('items[') !== true) return error;
+  const rename = (text: string): string => text.replaceAll('items[', 'vectors[');
+  const message = error.message.replace(/^[A-Z]+: /, '').replace(/ \((?:path|offset|field) [^)]*\)$/, '');
+  return new StorageError(error.code, rename(message), { field: rename(error.field), ...(error.path === undefined ? {} : { path: error.path }) });
+}
+
 function vectorOf(value: unknown, field: string): Float32Array | number[] {
   if (typeof value === 'string') {
     if (!BASE64.test(value)) throw new HttpError(400, 'EINVAL', `${field} is not base64`, { field });
@@ -116,7 +127,9 @@ const vectors: RouteFamily = {
         const batch = items.map((it, i) => ({ id: it.id, vector: vectorOf(it.vector, `vectors[${i}].vector`), metadata: it.metadata }));
         const lease = await leaseFile(ctx, name, true);
         try {
-          await lease.value.putBatch(batch);
+          await lease.value.putBatch(batch).catch((error: unknown) => {
+            throw requestFieldNames(error);
+          });
           return { count: batch.length };
         } finally {
           lease.release();
