@@ -18,7 +18,8 @@ import { createFile, removeLeftovers, writeAll } from './files.js';
 import { copyVector } from './vector-pool.js';
 import { OffsetIndex } from './offset-index.js';
 import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
-import { ChunkBuffer, readFully, scanRecords } from './record-scan.js';
+import { readFully, scanRecords } from './record-scan.js';
+import { ChecksumArena } from './checksum-arena.js';
 import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
 import { checkId, checkK, checkVector, type VectorInput } from './validate.js';
 import { BatchEncoder, checkBatch, tombstone, type Batch, type PutItem } from './writer.js';
@@ -134,7 +135,7 @@ export class VectorFile implements AsyncDisposable {
   #closed = false;
   #failed: StorageError | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #read = new ChunkBuffer(16 * 1024);
+  readonly #read = new ChecksumArena(16 * 1024);
   /** Metadata bytes of the last record read: the next read's guess (records of a file tend to be alike). */
   #metaGuess = 0;
   readonly #encoder = new BatchEncoder();
@@ -454,6 +455,7 @@ export class VectorFile implements AsyncDisposable {
    * and a second pread for the rest only when the record is larger than that.
    */
   #readAt(offset: number, id: string): Stored {
+    // Read into WebAssembly memory, where the checksum is computed without a native call.
     const buf = this.#read;
     const guess = recordSize(id.length, this.#dimension, this.#metaGuess);
     buf.ensure(guess);
@@ -461,15 +463,11 @@ export class VectorFile implements AsyncDisposable {
     if (n >= RECORD_HEADER_SIZE) {
       const size = RECORD_HEADER_SIZE + buf.view.getUint32(20, true);
       if (size > n && n === guess && size <= RECORD_HEADER_SIZE + MAX_DATA_SIZE) {
-        if (buf.bytes.length < size) {
-          const head = buf.bytes;
-          buf.ensure(size);
-          head.copy(buf.bytes, 0, 0, n);
-        }
+        buf.ensure(size); // keeps the bytes read so far (the memory grows in place)
         n += readFully(this.#fd, buf.bytes, n, size - n, offset + n, this.path);
       }
     }
-    const r = parseRecord(buf.bytes, buf.view, 0, n, id);
+    const r = parseRecord(buf.bytes, buf.view, 0, n, id, buf);
     if (!r.ok) throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
     const f = r.fields;
     if (f.id !== id || f.deleted) throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
@@ -497,7 +495,7 @@ export class VectorFile implements AsyncDisposable {
     const version = new Float64Array(n);
     const created = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      const e = offsets.entry(ids[i]!);
+      const e = batch.ascii[i] === 1 ? offsets.entryAscii(ids[i]!, batch.hashes[i]!) : offsets.entry(ids[i]!);
       entries[i] = e;
       if (offsets.offsetAt(e) >= 0) {
         const prev = this.#stored(ids[i]!)!;
