@@ -60,6 +60,31 @@ export class OffsetIndex {
     return offset < 0 ? undefined : offset;
   }
 
+  /**
+   * For a read: the offset of the first entry in `id`'s probe sequence whose hash equals
+   * `id`'s, without comparing the id's bytes (a lookup then touches the table and the entry,
+   * not the id arena: with a million ids each is a cache and TLB miss). The caller must check
+   * that the record at that offset is `id`'s (a read does: the record holds its id) and ask
+   * `get` when it is not — another id with the same 32-bit hash. -1: no entry has `id`'s
+   * hash, so `id` is not there. -2: undecided (the entry is deleted, or the id is not ASCII): ask `get`.
+   */
+  candidate(id: string): number {
+    if (typeof id !== 'string') return -1;
+    const h = asciiHash(id);
+    if (h === NOT_ASCII) return -2;
+    const table = this.#table;
+    let slot = h & this.#mask;
+    for (;;) {
+      const s = table[2 * slot + 1]!;
+      if (s === 0) return -1;
+      if (table[2 * slot] === h) {
+        const offset = this.#ent[2 * (s - 1) + 1]!;
+        return offset < 0 ? -2 : offset;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
   set(id: string, offset: number): void {
     let e = this.#find(id);
     if (e < 0) e = this.#add(id);

@@ -34,6 +34,9 @@ export interface Batch {
   deleted: boolean;
 }
 
+/** checkBatch's duplicate table, reused (it is filled and read within one synchronous call). */
+let dupTable = new Int32Array(2048);
+
 /**
  * Checks every item of a `putBatch` (ids, duplicates, dimension, finite values, metadata)
  * before anything is written: `EINVAL` naming the first bad item. `dimension` is the file's
@@ -53,7 +56,9 @@ export function checkBatch(items: readonly PutItem[], dimension: number): Batch 
   // handed on to the index) in an open-addressing table of item numbers; other ids go to a Set.
   let slots = 16;
   while (slots < 2 * n) slots *= 2;
-  const table = new Int32Array(slots);
+  if (dupTable.length < slots) dupTable = new Int32Array(slots);
+  const table = dupTable;
+  table.fill(0, 0, slots);
   const mask = slots - 1;
   let others: Set<string> | undefined;
   for (let i = 0; i < n; i++) {
@@ -119,11 +124,14 @@ const TWO_32 = 0x1_0000_0000;
  */
 export class BatchEncoder {
   readonly #arena: ChecksumArena | undefined;
+  readonly #arenaMax: number;
   #plain: Buffer = Buffer.alloc(0);
   #usedPlain = false;
 
-  constructor() {
+  /** `arenaMaxBytes`: batches larger than this are encoded in a plain buffer (tests pass 0 to take that path). */
+  constructor(arenaMaxBytes = ARENA_MAX_BYTES) {
     this.#arena = HOST_LITTLE_ENDIAN ? new ChecksumArena(64 * 1024) : undefined;
+    this.#arenaMax = Math.min(arenaMaxBytes, ARENA_MAX_BYTES);
   }
 
   /** The buffer the last `encode` wrote, from its byte 0 (valid until the next `encode`). */
@@ -144,8 +152,8 @@ export class BatchEncoder {
       total += recordSize(idBytes[i]!, dimension, metaBytes === undefined ? 0 : metaBytes[i]!);
     }
     const arena = this.#arena;
-    this.#usedPlain = arena === undefined || total > ARENA_MAX_BYTES;
-    if (arena === undefined || total > ARENA_MAX_BYTES) {
+    this.#usedPlain = arena === undefined || total > this.#arenaMax;
+    if (arena === undefined || total > this.#arenaMax) {
       // Byte by byte through a DataView (any host), each record checksummed by encodeRecord.
       if (this.#plain.length < total) this.#plain = Buffer.from(new ArrayBuffer(pad8(total)));
       const b = this.#plain;
