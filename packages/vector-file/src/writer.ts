@@ -90,7 +90,7 @@ export function checkBatch(items: readonly PutItem[], dimension: number): Batch 
     }
     if (duplicate) throw new StorageError('EINVAL', `items[${i}].id '${id}' appears twice in the batch`, { field: `items[${i}].id` });
     ids[i] = id;
-    const values = checkVector(item.vector, dimension, `items[${i}].vector`);
+    const values = checkVector(item.vector, dimension, i);
     dimension = values.length;
     vectors[i] = values;
     if (item.metadata !== undefined && item.metadata !== null) {
