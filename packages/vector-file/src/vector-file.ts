@@ -138,7 +138,8 @@ export class VectorFile implements AsyncDisposable {
   readonly #read = new ChecksumArena(16 * 1024);
   /** Metadata bytes of the last record read: the next read's guess (records of a file tend to be alike). */
   #metaGuess = 0;
-  readonly #encoder = new BatchEncoder();
+  /** Made by the first write (a reader never needs one: each holds WebAssembly memory). */
+  #encoder: BatchEncoder | undefined;
   /** #append's per-item scratch: offset index entries; versions, created times and record positions. */
   #entries = new Int32Array(0);
   #times = new Float64Array(0);
@@ -532,8 +533,9 @@ export class VectorFile implements AsyncDisposable {
         created[i] = now;
       }
     }
-    const total = this.#encoder.encode(batch, version, created, now, at);
-    const b = this.#encoder.bytes;
+    const encoder = (this.#encoder ??= new BatchEncoder());
+    const total = encoder.encode(batch, version, created, now, at);
+    const b = encoder.bytes;
     const start = this.#size;
     try {
       let done = 0;
