@@ -521,6 +521,7 @@ export class VectorFile implements AsyncDisposable {
     const version = this.#times.subarray(0, n);
     const created = this.#times.subarray(n, 2 * n);
     const at = this.#times.subarray(2 * n, 3 * n);
+    offsets.warm(batch.hashes, n);
     for (let i = 0; i < n; i++) {
       const e = batch.ascii[i] === 1 ? offsets.entryAscii(ids[i]!, batch.hashes[i]!) : offsets.entry(ids[i]!);
       entries[i] = e;
