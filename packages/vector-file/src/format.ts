@@ -1,4 +1,5 @@
 import { StorageError, crc32cRange } from '@store/backend-core';
+import type { ChecksumArena } from './checksum-arena.js';
 
 /**
  * Every on-disk layout of the vector file, written once. The README documents the same
@@ -166,9 +167,10 @@ export type ParseResult = { ok: true; fields: RecordFields } | { ok: false; reas
 /**
  * Parses and checks the record at `b[p, end)`: magic, sizes, checksum and every field.
  * `need` is set when the bytes end before the record does (the caller reads more, or
- * it is a torn tail).
+ * it is a torn tail). When the bytes are `arena.bytes`, the checksum is computed there
+ * (WebAssembly, no native call per record).
  */
-export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number, expectId?: string): ParseResult {
+export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number, expectId?: string, arena?: ChecksumArena): ParseResult {
   if (end - p < RECORD_HEADER_SIZE) return { ok: false, reason: 'truncated record header', need: RECORD_HEADER_SIZE };
   if (v.getUint32(p, true) !== RECORD_MAGIC) return { ok: false, reason: 'bad record magic' };
   const dataSize = v.getUint32(p + 20, true);
@@ -177,8 +179,7 @@ export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number, 
   }
   const size = RECORD_HEADER_SIZE + dataSize;
   if (end - p < size) return { ok: false, reason: 'truncated record', need: size };
-  let crc = crc32cRange(b, p, p + 24);
-  crc = crc32cRange(b, p + 28, p + size, crc);
+  const crc = arena !== undefined && b === arena.bytes ? arena.recordCrc(p, size) : crc32cRange(b, p + 28, p + size, crc32cRange(b, p, p + 24));
   if (crc !== v.getUint32(p + 24, true)) return { ok: false, reason: 'checksum mismatch' };
   // From here the bytes are what a writer wrote; field checks catch only writer bugs or a
   // forged checksum, but a reader must never trust them blindly.

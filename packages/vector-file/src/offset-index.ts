@@ -60,6 +60,31 @@ export class OffsetIndex {
     return offset < 0 ? undefined : offset;
   }
 
+  /**
+   * For a read: the offset of the first entry in `id`'s probe sequence whose hash equals
+   * `id`'s, without comparing the id's bytes (a lookup then touches the table and the entry,
+   * not the id arena: with a million ids each is a cache and TLB miss). The caller must check
+   * that the record at that offset is `id`'s (a read does: the record holds its id) and ask
+   * `get` when it is not — another id with the same 32-bit hash. -1: no entry has `id`'s
+   * hash, so `id` is not there. -2: undecided (the entry is deleted, or the id is not ASCII): ask `get`.
+   */
+  candidate(id: string): number {
+    if (typeof id !== 'string') return -1;
+    const h = asciiHash(id);
+    if (h === NOT_ASCII) return -2;
+    const table = this.#table;
+    let slot = h & this.#mask;
+    for (;;) {
+      const s = table[2 * slot + 1]!;
+      if (s === 0) return -1;
+      if (table[2 * slot] === h) {
+        const offset = this.#ent[2 * (s - 1) + 1]!;
+        return offset < 0 ? -2 : offset;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
   set(id: string, offset: number): void {
     let e = this.#find(id);
     if (e < 0) e = this.#add(id);
@@ -81,6 +106,20 @@ export class OffsetIndex {
   entry(id: string): number {
     const e = this.#find(id);
     return e < 0 ? this.#add(id) : e;
+  }
+
+  /**
+   * Reads the table slot of each of `n` hashes once, in a loop of independent loads, so the
+   * CPU fetches their cache lines (and page-table entries) side by side, before the lookups
+   * that depend on them run one at a time: JavaScript has no prefetch instruction, and a batch
+   * of new ids would otherwise wait for each random slot's miss in turn.
+   */
+  warm(hashes: Int32Array, n: number): void {
+    const table = this.#table;
+    const mask = this.#mask;
+    let x = 0;
+    for (let i = 0; i < n; i++) x ^= table[2 * (hashes[i]! & mask) + 1]!;
+    _warmSink = x;
   }
 
   /** The live offset of entry `e`, or -1 if it is dead. */
@@ -105,9 +144,7 @@ export class OffsetIndex {
    */
   addFromArena(start: number, length: number, offset: number): boolean {
     const a = this.#arena;
-    let h = 0x811c9dc5;
-    for (let i = start; i < start + length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
-    h = mix(h);
+    const h = bytesHash(a, start, start + length);
     const table = this.#table;
     let slot = h & this.#mask;
     for (;;) {
@@ -185,28 +222,28 @@ export class OffsetIndex {
   #find(id: string): number {
     // What a Map would say for a key that is not a string (ids are checked where they are written).
     if (typeof id !== 'string') return -1;
-    let h = 0x811c9dc5;
-    let ascii = true;
-    const len = id.length;
-    for (let i = 0; i < len; i++) {
-      const c = id.charCodeAt(i);
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    let byteLen = len;
-    if (!ascii) {
-      if (this.#scratch.length < len * 3) this.#scratch = Buffer.alloc(len * 3);
-      byteLen = this.#scratch.write(id, 0, 'utf8');
-      h = 0x811c9dc5;
-      for (let i = 0; i < byteLen; i++) h = Math.imul(h ^ this.#scratch[i]!, 0x01000193);
-    }
-    h = mix(h);
+    const h = asciiHash(id);
+    if (h !== NOT_ASCII) return this.#probe(id, h, id.length, true);
+    if (this.#scratch.length < id.length * 3) this.#scratch = Buffer.alloc(id.length * 3);
+    const byteLen = this.#scratch.write(id, 0, 'utf8');
+    return this.#probe(id, bytesHash(this.#scratch, 0, byteLen), byteLen, false);
+  }
+
+  /**
+   * `entry` for an ASCII id whose `asciiHash` the caller computed already (a writer hashes
+   * each id of a batch once, for its duplicate check, and passes the hash on).
+   */
+  entryAscii(id: string, hash: number): number {
+    const e = this.#probe(id, hash, id.length, true);
+    return e < 0 ? this.#add(id) : e;
+  }
+
+  /** Finds the entry of `id` (of `byteLen` UTF-8 bytes, in #scratch unless ASCII) by its hash `h`; leaves them in #q* for #add. */
+  #probe(id: string, h: number, byteLen: number, ascii: boolean): number {
     this.#qHash = h;
     this.#qLen = byteLen;
     this.#qAscii = ascii;
+    const len = id.length;
     const a = this.#arena;
     const table = this.#table;
     let slot = h & this.#mask;
@@ -291,6 +328,34 @@ export class OffsetIndex {
     this.#table = table;
     this.#mask = mask;
   }
+}
+
+/** Where `OffsetIndex#warm` leaves what it read, so its loads are not dropped as unused. */
+let _warmSink = 0;
+
+/** What `asciiHash` returns for an id that is not all ASCII: 2^31, outside the int32 range every hash lies in. */
+export const NOT_ASCII = 0x8000_0000;
+
+/**
+ * The index's hash of an ASCII id (FNV-1a over its char codes, which are its UTF-8 bytes,
+ * then MurmurHash3's avalanche), or NOT_ASCII when it has a character ≥ 0x80.
+ */
+export function asciiHash(id: string): number {
+  let h = 0x811c9dc5;
+  const len = id.length;
+  for (let i = 0; i < len; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 0x80) return NOT_ASCII;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return mix(h);
+}
+
+/** The index's hash of the UTF-8 bytes `b[start, end)` (equal to `asciiHash` for ASCII). */
+function bytesHash(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return mix(h);
 }
 
 /**

@@ -19,8 +19,25 @@ export function checkId(id: unknown, field: string): number {
 /**
  * The vector as float32 (the input itself when it already is one), after checking its
  * length against `dimension` (0 = not fixed yet) and that every value is finite in float32.
+ * `item` is the field name for errors, or the index of a `putBatch` item (its field is then
+ * `items[item].vector`, a string built only for an error: one per vector would cost more
+ * than the check).
  */
-export function checkVector(vector: unknown, dimension: number, field: string): Float32Array {
+export function checkVector(vector: unknown, dimension: number, item: string | number): Float32Array {
+  // The common case inline: a Float32Array of the file's dimension (dimension 0 = not fixed yet takes the slow path).
+  if (!(vector instanceof Float32Array) || vector.length !== dimension) {
+    return checkVectorSlow(vector, dimension, typeof item === 'number' ? `items[${item}].vector` : item);
+  }
+  for (let i = 0; i < vector.length; i++) {
+    const x = vector[i]!;
+    // x - x is NaN for NaN and ±Infinity: one test for both.
+    if (x - x !== 0) return checkVectorSlow(vector, dimension, typeof item === 'number' ? `items[${item}].vector` : item);
+  }
+  return vector;
+}
+
+/** checkVector for everything but a finite Float32Array of the expected dimension: converts, and throws the errors. */
+function checkVectorSlow(vector: unknown, dimension: number, field: string): Float32Array {
   if (vector === null || typeof vector !== 'object' || typeof (vector as ArrayLike<number>).length !== 'number') {
     throw new StorageError('EINVAL', `${field} must be a Float32Array or an array of numbers`, { field });
   }

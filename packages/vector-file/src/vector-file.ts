@@ -18,7 +18,8 @@ import { createFile, removeLeftovers, writeAll } from './files.js';
 import { copyVector } from './vector-pool.js';
 import { OffsetIndex } from './offset-index.js';
 import { loadFile, scanTail, type RecoveryReport } from './recovery.js';
-import { ChunkBuffer, readFully, scanRecords } from './record-scan.js';
+import { readFully, scanRecords } from './record-scan.js';
+import { ChecksumArena } from './checksum-arena.js';
 import { METRICS, SearchSet, type Metric, type SearchHit } from './search-set.js';
 import { checkId, checkK, checkVector, type VectorInput } from './validate.js';
 import { BatchEncoder, checkBatch, tombstone, type Batch, type PutItem } from './writer.js';
@@ -134,10 +135,14 @@ export class VectorFile implements AsyncDisposable {
   #closed = false;
   #failed: StorageError | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #read = new ChunkBuffer(16 * 1024);
+  readonly #read = new ChecksumArena(16 * 1024);
   /** Metadata bytes of the last record read: the next read's guess (records of a file tend to be alike). */
   #metaGuess = 0;
-  readonly #encoder = new BatchEncoder();
+  /** Made by the first write (a reader never needs one: each holds WebAssembly memory). */
+  #encoder: BatchEncoder | undefined;
+  /** #append's per-item scratch: offset index entries; versions, created times and record positions. */
+  #entries = new Int32Array(0);
+  #times = new Float64Array(0);
 
   private constructor(path: string, options: VectorFileOptions, lock: FileLock | undefined, loaded: ReturnType<typeof loadFile>) {
     this.path = path;
@@ -246,7 +251,7 @@ export class VectorFile implements AsyncDisposable {
       this.#checkOpen();
       const offset = this.#offsets.get(id);
       if (offset === undefined) continue; // deleted meanwhile
-      const stored = this.#cache?.get(id) ?? this.#readAt(offset, id);
+      const stored = this.#cache?.get(id) ?? this.#readAt(offset, id, true);
       yield { ...stored, vector: copyVector(stored.vector) };
     }
   }
@@ -440,9 +445,17 @@ export class VectorFile implements AsyncDisposable {
   #stored(id: string): Stored | undefined {
     const cached = this.#cache?.get(id);
     if (cached !== undefined) return cached;
-    const offset = this.#offsets.get(id);
-    if (offset === undefined) return undefined;
-    const stored = this.#readAt(offset, id);
+    // The offset of the entry with id's hash, taken on trust: the record read there says
+    // whose it is. Only when it is not id's (a hash collision, or damage) is the id compared in
+    // the index, and the read repeated or the damage reported.
+    const candidate = this.#offsets.candidate(id);
+    if (candidate === -1) return undefined;
+    let stored = candidate >= 0 ? this.#readAt(candidate, id, false) : undefined;
+    if (stored === undefined) {
+      const offset = this.#offsets.get(id);
+      if (offset === undefined) return undefined;
+      stored = this.#readAt(offset, id, true)!;
+    }
     this.#cache?.set(id, stored);
     return stored;
   }
@@ -453,7 +466,10 @@ export class VectorFile implements AsyncDisposable {
    * for files without metadata, where reading more would cross into another page more often),
    * and a second pread for the rest only when the record is larger than that.
    */
-  #readAt(offset: number, id: string): Stored {
+  #readAt(offset: number, id: string, strict: true): Stored;
+  #readAt(offset: number, id: string, strict: boolean): Stored | undefined;
+  #readAt(offset: number, id: string, strict: boolean): Stored | undefined {
+    // Read into WebAssembly memory, where the checksum is computed without a native call.
     const buf = this.#read;
     const guess = recordSize(id.length, this.#dimension, this.#metaGuess);
     buf.ensure(guess);
@@ -461,18 +477,20 @@ export class VectorFile implements AsyncDisposable {
     if (n >= RECORD_HEADER_SIZE) {
       const size = RECORD_HEADER_SIZE + buf.view.getUint32(20, true);
       if (size > n && n === guess && size <= RECORD_HEADER_SIZE + MAX_DATA_SIZE) {
-        if (buf.bytes.length < size) {
-          const head = buf.bytes;
-          buf.ensure(size);
-          head.copy(buf.bytes, 0, 0, n);
-        }
+        buf.ensure(size); // keeps the bytes read so far (the memory grows in place)
         n += readFully(this.#fd, buf.bytes, n, size - n, offset + n, this.path);
       }
     }
-    const r = parseRecord(buf.bytes, buf.view, 0, n, id);
-    if (!r.ok) throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
+    const r = parseRecord(buf.bytes, buf.view, 0, n, id, buf);
+    if (!r.ok) {
+      if (!strict) return undefined;
+      throw new StorageError('ECORRUPT', `record of '${id}': ${r.reason}`, { path: this.path, offset });
+    }
     const f = r.fields;
-    if (f.id !== id || f.deleted) throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
+    if (f.id !== id || f.deleted) {
+      if (!strict) return undefined;
+      throw new StorageError('ECORRUPT', `the index points at a record of another id for '${id}'`, { path: this.path, offset });
+    }
     // The cache keeps a buffer of its own (a pooled slab would stay alive for one cached vector); without a cache this copy is the caller's.
     let vector: Float32Array;
     if (HOST_LITTLE_ENDIAN) {
@@ -493,11 +511,19 @@ export class VectorFile implements AsyncDisposable {
     const n = batch.n;
     const ids = batch.ids;
     const offsets = this.#offsets;
-    const entries = new Int32Array(n);
-    const version = new Float64Array(n);
-    const created = new Float64Array(n);
+    // Scratch arrays kept between batches (writes run one at a time): a fresh ArrayBuffer per
+    // batch and array costs more than the work done with it.
+    if (this.#entries.length < n) {
+      this.#entries = new Int32Array(n);
+      this.#times = new Float64Array(3 * n);
+    }
+    const entries = this.#entries;
+    const version = this.#times.subarray(0, n);
+    const created = this.#times.subarray(n, 2 * n);
+    const at = this.#times.subarray(2 * n, 3 * n);
+    offsets.warm(batch.hashes, n);
     for (let i = 0; i < n; i++) {
-      const e = offsets.entry(ids[i]!);
+      const e = batch.ascii[i] === 1 ? offsets.entryAscii(ids[i]!, batch.hashes[i]!) : offsets.entry(ids[i]!);
       entries[i] = e;
       if (offsets.offsetAt(e) >= 0) {
         const prev = this.#stored(ids[i]!)!;
@@ -508,9 +534,9 @@ export class VectorFile implements AsyncDisposable {
         created[i] = now;
       }
     }
-    const at = new Float64Array(n);
-    const total = this.#encoder.encode(batch, version, created, now, at);
-    const b = this.#encoder.bytes;
+    const encoder = (this.#encoder ??= new BatchEncoder());
+    const total = encoder.encode(batch, version, created, now, at);
+    const b = encoder.bytes;
     const start = this.#size;
     try {
       let done = 0;
@@ -569,7 +595,7 @@ export class VectorFile implements AsyncDisposable {
     if (set.size !== offsets.size) {
       for (const [id, offset] of offsets) {
         // Tell exactly which record is bad (this read throws ECORRUPT with its offset).
-        if (this.#cache?.get(id) === undefined) this.#readAt(offset, id);
+        if (this.#cache?.get(id) === undefined) this.#readAt(offset, id, true);
       }
       throw new StorageError('ECORRUPT', `${offsets.size - set.size} indexed vectors have no valid record`, { path });
     }

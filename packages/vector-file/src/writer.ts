@@ -1,6 +1,8 @@
-import { StorageError, crc32cRange } from '@store/backend-core';
-import { DATA_TYPE_FLOAT32, FORMAT_VERSION, HOST_LITTLE_ENDIAN, MAX_ID_BYTES, RECORD_HEADER_SIZE, RECORD_MAGIC, VECTOR_FIELDS_SIZE, encodeRecord, pad4, recordSize, viewOf } from './format.js';
+import { StorageError } from '@store/backend-core';
+import { ARENA_MAX_BYTES, ChecksumArena } from './checksum-arena.js';
+import { DATA_TYPE_FLOAT32, FORMAT_VERSION, HOST_LITTLE_ENDIAN, MAX_ID_BYTES, RECORD_HEADER_SIZE, RECORD_MAGIC, VECTOR_FIELDS_SIZE, encodeRecord, pad4, pad8, recordSize, viewOf } from './format.js';
 import { checkId, checkMetadata, checkVector, type VectorInput } from './validate.js';
+import { NOT_ASCII, asciiHash } from './offset-index.js';
 
 /** One item of `putBatch`. */
 export interface PutItem {
@@ -20,6 +22,8 @@ export interface Batch {
   idBytes: Int32Array;
   /** 1 where the id is ASCII (its char codes are its bytes). */
   ascii: Uint8Array;
+  /** The offset index's `asciiHash` of each ASCII id (unset for the others). */
+  hashes: Int32Array;
   /** The float32 values (null for a tombstone). */
   vectors: (Float32Array | null)[];
   /** Metadata JSON per item (null for none), or undefined when no item has metadata. */
@@ -30,13 +34,8 @@ export interface Batch {
   deleted: boolean;
 }
 
-/** UTF-8 length of an ASCII id, or -1 for anything else (the full check then decides). */
-function asciiLength(id: unknown): number {
-  if (typeof id !== 'string') return -1;
-  const n = id.length;
-  for (let i = 0; i < n; i++) if (id.charCodeAt(i) >= 0x80) return -1;
-  return n;
-}
+/** checkBatch's duplicate table, reused (it is filled and read within one synchronous call). */
+let dupTable = new Int32Array(2048);
 
 /**
  * Checks every item of a `putBatch` (ids, duplicates, dimension, finite values, metadata)
@@ -49,24 +48,49 @@ export function checkBatch(items: readonly PutItem[], dimension: number): Batch 
   const ids = new Array<string>(n);
   const idBytes = new Int32Array(n);
   const ascii = new Uint8Array(n);
+  const hashes = new Int32Array(n);
   const vectors = new Array<Float32Array>(n);
   let metas: (string | null)[] | undefined;
   let metaBytes: Int32Array | undefined;
-  const seen = new Set<string>();
+  // Duplicates are found with the offset index's hash of each ASCII id (computed here once and
+  // handed on to the index) in an open-addressing table of item numbers; other ids go to a Set.
+  let slots = 16;
+  while (slots < 2 * n) slots *= 2;
+  if (dupTable.length < slots) dupTable = new Int32Array(slots);
+  const table = dupTable;
+  table.fill(0, 0, slots);
+  const mask = slots - 1;
+  let others: Set<string> | undefined;
   for (let i = 0; i < n; i++) {
     const item = items[i] as PutItem | undefined;
     if (item === null || typeof item !== 'object') throw new StorageError('EINVAL', `items[${i}] must be an object`, { field: `items[${i}]` });
     const id = item.id;
     // An ASCII id needs no UTF-8 length count and has no lone surrogates to look for.
-    let bytes = asciiLength(id);
-    if (bytes > 0 && bytes <= MAX_ID_BYTES) ascii[i] = 1;
-    else bytes = checkId(id, `items[${i}].id`);
-    const before = seen.size;
-    seen.add(id);
-    if (seen.size === before) throw new StorageError('EINVAL', `items[${i}].id '${id}' appears twice in the batch`, { field: `items[${i}].id` });
+    const h = typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_BYTES ? asciiHash(id) : NOT_ASCII;
+    let duplicate = false;
+    if (h !== NOT_ASCII) {
+      ascii[i] = 1;
+      idBytes[i] = id.length;
+      hashes[i] = h;
+      let slot = h & mask;
+      for (let j = table[slot]!; j !== 0; j = table[slot]!) {
+        if (hashes[j - 1] === h && ids[j - 1] === id) {
+          duplicate = true;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      table[slot] = i + 1;
+    } else {
+      idBytes[i] = checkId(id, `items[${i}].id`);
+      others ??= new Set<string>();
+      const before = others.size;
+      others.add(id);
+      duplicate = others.size === before;
+    }
+    if (duplicate) throw new StorageError('EINVAL', `items[${i}].id '${id}' appears twice in the batch`, { field: `items[${i}].id` });
     ids[i] = id;
-    idBytes[i] = bytes;
-    const values = checkVector(item.vector, dimension, `items[${i}].vector`);
+    const values = checkVector(item.vector, dimension, i);
     dimension = values.length;
     vectors[i] = values;
     if (item.metadata !== undefined && item.metadata !== null) {
@@ -77,46 +101,42 @@ export function checkBatch(items: readonly PutItem[], dimension: number): Batch 
       metaBytes[i] = meta.bytes;
     }
   }
-  return { n, ids, idBytes, ascii, vectors, metas, metaBytes, dimension, deleted: false };
+  return { n, ids, idBytes, ascii, hashes, vectors, metas, metaBytes, dimension, deleted: false };
 }
 
 /** The batch of one tombstone for `id` (whose UTF-8 length the caller checked). */
 export function tombstone(id: string, idBytes: number): Batch {
-  return { n: 1, ids: [id], idBytes: Int32Array.of(idBytes), ascii: Uint8Array.of(asciiLength(id) === idBytes ? 1 : 0), vectors: [null], metas: undefined, metaBytes: undefined, dimension: 0, deleted: true };
+  const h = asciiHash(id);
+  return { n: 1, ids: [id], idBytes: Int32Array.of(idBytes), ascii: Uint8Array.of(h === NOT_ASCII ? 0 : 1), hashes: Int32Array.of(h === NOT_ASCII ? 0 : h), vectors: [null], metas: undefined, metaBytes: undefined, dimension: 0, deleted: true };
 }
 
 const TWO_32 = 0x1_0000_0000;
 
 /**
  * Encodes batches of records back to back into one reusable buffer, for one write per
- * batch. The fixed fields are stored as 32-bit words through an Int32Array over the buffer
- * (every record starts 8-aligned; on a little-endian host these are the format's bytes), the
- * values with one `Float32Array#set` per vector, and every byte of a record is written, so
- * nothing is zero-filled first. The record layout is format.ts's (`encodeRecord` gives the
- * same bytes; a big-endian host uses it).
+ * batch. On a little-endian host the buffer is a `ChecksumArena` (WebAssembly memory): the
+ * fixed fields are stored as 32-bit words through its Int32Array (every record starts
+ * 8-aligned; on a little-endian host these are the format's bytes), the values with one
+ * `Float32Array#set` per vector, every byte of a record is written (nothing is zero-filled
+ * first), and then one call checksums every record of the batch (`seal`). The record layout
+ * is format.ts's: `encodeRecord` gives the same bytes, and is used on a big-endian host and
+ * for a batch larger than the arena's limit.
  */
 export class BatchEncoder {
-  #bytes: Buffer;
-  #i32: Int32Array;
-  #f32: Float32Array;
+  readonly #arena: ChecksumArena | undefined;
+  readonly #arenaMax: number;
+  #plain: Buffer = Buffer.alloc(0);
+  #usedPlain = false;
 
-  constructor(size = 64 * 1024) {
-    this.#bytes = Buffer.alloc(0);
-    this.#i32 = new Int32Array(0);
-    this.#f32 = new Float32Array(0);
-    this.#allocate(size);
+  /** `arenaMaxBytes`: batches larger than this are encoded in a plain buffer (tests pass 0 to take that path). */
+  constructor(arenaMaxBytes = ARENA_MAX_BYTES) {
+    this.#arena = HOST_LITTLE_ENDIAN ? new ChecksumArena(64 * 1024) : undefined;
+    this.#arenaMax = Math.min(arenaMaxBytes, ARENA_MAX_BYTES);
   }
 
-  /** The buffer the last `encode` wrote (valid until the next one). */
+  /** The buffer the last `encode` wrote, from its byte 0 (valid until the next `encode`). */
   get bytes(): Buffer {
-    return this.#bytes;
-  }
-
-  #allocate(size: number): void {
-    const buffer = new ArrayBuffer((size + 7) & ~7);
-    this.#bytes = Buffer.from(buffer);
-    this.#i32 = new Int32Array(buffer);
-    this.#f32 = new Float32Array(buffer);
+    return this.#usedPlain ? this.#plain : this.#arena!.bytes;
   }
 
   /**
@@ -131,21 +151,27 @@ export class BatchEncoder {
       at[i] = total;
       total += recordSize(idBytes[i]!, dimension, metaBytes === undefined ? 0 : metaBytes[i]!);
     }
-    if (this.#bytes.length < total) this.#allocate(Math.max(total, this.#bytes.length * 2));
-    const b = this.#bytes;
-    if (!HOST_LITTLE_ENDIAN) {
+    const arena = this.#arena;
+    this.#usedPlain = arena === undefined || total > this.#arenaMax;
+    if (arena === undefined || total > this.#arenaMax) {
+      // Byte by byte through a DataView (any host), each record checksummed by encodeRecord.
+      if (this.#plain.length < total) this.#plain = Buffer.from(new ArrayBuffer(pad8(total)));
+      const b = this.#plain;
       const view = viewOf(b);
+      const f32 = new Float32Array(b.buffer, b.byteOffset, b.length >> 2);
       for (let i = 0; i < n; i++) {
         const metaLength = metaBytes === undefined ? 0 : metaBytes[i]!;
-        encodeRecord(b, view, this.#f32, at[i]!, {
+        encodeRecord(b, view, f32, at[i]!, {
           id: batch.ids[i]!, idBytes: idBytes[i]!, values: batch.vectors[i]!, dimension, meta: batch.metas?.[i] ?? null, metaBytes: metaLength,
           deleted: batch.deleted, version: version[i]!, created: created[i]!, updated,
         });
       }
       return total;
     }
-    const i32 = this.#i32;
-    const f32 = this.#f32;
+    arena.ensure(total);
+    const b = arena.bytes;
+    const i32 = arena.i32;
+    const f32 = arena.f32;
     const updatedLo = updated % TWO_32 | 0;
     const updatedHi = Math.floor(updated / TWO_32);
     const flagsWord = batch.deleted ? 1 << 16 : 0;
@@ -155,8 +181,8 @@ export class BatchEncoder {
       const idLength = idBytes[i]!;
       const metaLength = metaBytes === undefined ? 0 : metaBytes[i]!;
       const size = recordSize(idLength, dimension, metaLength);
-      const w = p >> 2;
-      // record header: magic, version u16 + flags u16, timestamp u64, data type, data size, crc (below), 36 reserved bytes
+      const w = arena.wordAt(p);
+      // record header: magic, version u16 + flags u16, timestamp u64, data type, data size, crc (by seal, below), 36 reserved bytes
       i32[w] = RECORD_MAGIC;
       i32[w + 1] = FORMAT_VERSION;
       i32[w + 2] = updatedLo;
@@ -186,13 +212,12 @@ export class BatchEncoder {
       }
       for (let k = idAt + idLength; k < valuesAt; k++) b[k] = 0;
       const values = batch.vectors[i];
-      if (values != null) f32.set(values, valuesAt >> 2);
+      if (values != null) f32.set(values, arena.wordAt(valuesAt));
       const metaAt = valuesAt + 4 * dimension;
       if (metaLength > 0) b.write(batch.metas![i]!, metaAt, 'utf8');
       for (let k = metaAt + metaLength; k < p + size; k++) b[k] = 0;
-      const crc = crc32cRange(b, p + 28, p + size, crc32cRange(b, p, p + 24));
-      i32[w + 6] = crc | 0;
     }
+    arena.seal(0, total);
     return total;
   }
 }

@@ -37,7 +37,7 @@ describe('batch encoding', () => {
       { id: 'x'.repeat(13), vector: [0.5, -0.25, 7] },
       { id: '😀', vector: new Float32Array([-1, 1, 0]), metadata: [1, 2, 3, 4, 5] },
     ];
-    const encoder = new BatchEncoder(64);
+    const encoder = new BatchEncoder();
     const versions = Float64Array.of(1, 7, 2 ** 40 + 3, 2);
     const created = Float64Array.of(5, 1, 2 ** 41 + 1, 9);
     const updated = 2 ** 42 + 12345;
