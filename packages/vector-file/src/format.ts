@@ -220,7 +220,9 @@ export function parseRecord(b: Uint8Array, v: DataView, p: number, end: number, 
   };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: by default a TextDecoder drops a leading U+FEFF, and an id that starts with one
+// would read back as another id (and a get of it would find a record of "another id").
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Whether `b[at, at + length)` are the bytes of the ASCII string `id` (false for any non-ASCII id). */
 function asciiEquals(b: Uint8Array, at: number, length: number, id: string): boolean {

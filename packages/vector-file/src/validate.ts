@@ -28,21 +28,25 @@ export function checkVector(vector: unknown, dimension: number, item: string | n
   if (!(vector instanceof Float32Array) || vector.length !== dimension) {
     return checkVectorSlow(vector, dimension, typeof item === 'number' ? `items[${item}].vector` : item);
   }
-  for (let i = 0; i < vector.length; i++) {
-    const x = vector[i]!;
+  // A copy taken now is what gets checked, written and indexed for search: the record is
+  // encoded later (after earlier writes), and the caller may reuse its array meanwhile.
+  const values = vector.slice();
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
     // x - x is NaN for NaN and ±Infinity: one test for both.
-    if (x - x !== 0) return checkVectorSlow(vector, dimension, typeof item === 'number' ? `items[${item}].vector` : item);
+    if (x - x !== 0) return checkVectorSlow(values, dimension, typeof item === 'number' ? `items[${item}].vector` : item);
   }
-  return vector;
+  return values;
 }
 
-/** checkVector for everything but a finite Float32Array of the expected dimension: converts, and throws the errors. */
+/** checkVector for everything but a finite Float32Array of the expected dimension: copies or converts, and throws the errors. */
 function checkVectorSlow(vector: unknown, dimension: number, field: string): Float32Array {
   if (vector === null || typeof vector !== 'object' || typeof (vector as ArrayLike<number>).length !== 'number') {
     throw new StorageError('EINVAL', `${field} must be a Float32Array or an array of numbers`, { field });
   }
   const input = vector as ArrayLike<number>;
-  const values = input instanceof Float32Array ? input : Float32Array.from(input, Number);
+  // A detached buffer's array has length 0 (and slice() of it would throw a TypeError): the length check below refuses it.
+  const values = input instanceof Float32Array ? (input.length === 0 ? new Float32Array(0) : input.slice()) : Float32Array.from(input, Number);
   if (values.length === 0 || values.length > MAX_DIMENSION) {
     throw new StorageError('EINVAL', `${field} has ${values.length} values; a vector has 1..${MAX_DIMENSION}`, { field });
   }

@@ -66,6 +66,65 @@ describe('put, get, has, delete, scan', () => {
     }
   });
 
+  it('an id that starts with U+FEFF (BOM) is its own id: get, search, reopen with and without the index', async () => {
+    const bom = '\uFEFFx';
+    {
+      await using vf = await VectorFile.open(t.file, { create: true, dimension: 2 });
+      await vf.put('x', [1, 0]);
+      await vf.put(bom, [0, 1]);
+      expect(Array.from((await vf.get(bom))!.vector)).toEqual([0, 1]);
+      expect((await vf.get(bom))!.id).toBe(bom);
+      expect(Array.from((await vf.get('x'))!.vector)).toEqual([1, 0]);
+    }
+    for (const dropIndex of [false, true]) {
+      if (dropIndex) rmSync(`${t.file}.idx`);
+      await using vf = await VectorFile.open(t.file);
+      expect(vf.size).toBe(2);
+      expect(Array.from((await vf.get(bom))!.vector)).toEqual([0, 1]);
+      expect(Array.from((await vf.get('x'))!.vector)).toEqual([1, 0]);
+      expect((await vf.search([0, 1], 1, { metric: 'dot' }))[0]!.id).toBe(bom);
+      expect((await collect(vf.scan())).map((r) => r.id).sort()).toEqual(['x', bom].sort());
+      expect((await vf.verify()).problems).toEqual([]);
+    }
+  });
+
+  it("stores, and searches, the vector as it was at the call, whatever the caller does to its array afterwards", async () => {
+    await using vf = await VectorFile.open(t.file, { create: true, dimension: 2 });
+    const v = new Float32Array([1, 0]);
+    const put = vf.put('near', v);
+    v[0] = Number.NaN; // would have been refused at the call
+    v[1] = -1;
+    await put;
+    // A second batch that waits behind the first: its arrays are refilled while it waits.
+    const a = new Float32Array([0, 1]);
+    const first = vf.putBatch([{ id: 'p', vector: [3, 3] }]);
+    const second = vf.putBatch([{ id: 'q', vector: a }]);
+    a.fill(-7);
+    await Promise.all([first, second]);
+    expect(Array.from((await vf.get('near'))!.vector)).toEqual([1, 0]);
+    expect(Array.from((await vf.get('q'))!.vector)).toEqual([0, 1]);
+    const hits = await vf.search([1, 0], 3, { metric: 'dot' });
+    expect(hits.find((h) => h.id === 'near')!.score).toBe(1);
+    expect(hits.find((h) => h.id === 'q')!.score).toBe(0);
+    expect((await vf.verify()).problems).toEqual([]);
+    // A detached array is refused with a StorageError, not a TypeError.
+    const gone = new Float32Array([1, 2]);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    await expect(vf.put('gone', gone)).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it("transferring a returned vector's buffer away leaves later gets working", async () => {
+    await using vf = await VectorFile.open(t.file, { create: true, dimension: 4 });
+    await vf.putBatch([{ id: 'a', vector: [1, 2, 3, 4] }, { id: 'b', vector: [5, 6, 7, 8] }]);
+    const a = (await vf.get('a'))!.vector;
+    // What a postMessage(a, [a.buffer]) to a worker does to this thread's buffer.
+    structuredClone(a.buffer, { transfer: [a.buffer] });
+    expect(a.length).toBe(0);
+    expect(Array.from((await vf.get('b'))!.vector)).toEqual([5, 6, 7, 8]);
+    expect(Array.from((await vf.get('a'))!.vector)).toEqual([1, 2, 3, 4]);
+    for await (const r of vf.scan()) expect(r.vector.length).toBe(4);
+  });
+
   it('persists across reopen, through the index and through a rebuild when the index is gone, stale or corrupt', async () => {
     const random = rng(1);
     const want = new Map<string, Float32Array>();

@@ -31,7 +31,9 @@ export function bytesToBase64(bytes: Uint8Array): string {
  */
 export function utf8OrNull(bytes: Uint8Array, truncated = false): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: truncated });
+    // ignoreBOM: a leading U+FEFF is part of the file; the default decoder would drop it,
+    // and text edited and saved from the console would lose it.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes, { stream: truncated });
   } catch {
     return null;
   }
