@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, fdatasync as fdatasyncCallback, lstatSync, mkdirSync, openSync, read as readCallback, readSync, realpathSync, renameSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -36,6 +37,14 @@ const readAsync = promisify(readCallback);
  * on the pool so the event loop is never held for a long copy.
  */
 const SYNC_READ_MAX = 64 * 1024;
+
+/**
+ * The largest file one `readFile` can return: it is one Buffer, and a Buffer holds at most
+ * `buffer.constants.MAX_LENGTH` bytes (4 GiB on 64-bit Node 20+). Beyond that the
+ * allocation itself fails (a RangeError that would surface as an `EIO` "read failed"
+ * although the disk is fine); such a file is refused up front and read with `readRange`.
+ */
+const READ_FILE_MAX = bufferConstants.MAX_LENGTH;
 
 /**
  * The bytes of the regular file open at `fd`, whose fstat size was `size`: that many bytes,
@@ -186,6 +195,9 @@ export class FilesystemBackend implements StorageBackend {
     }
     const { fd, size } = opened;
     try {
+      if (size > READ_FILE_MAX) {
+        throw new StorageError('EINVAL', `file is ${size} bytes, more than one readFile can return (${READ_FILE_MAX}); read it in parts with readRange`, { path: key });
+      }
       if (size === 0) return await readUnsized(fd);
       return size <= SYNC_READ_MAX ? readSmallFile(fd, size) : await readLargeFile(fd, size);
     } catch (error) {

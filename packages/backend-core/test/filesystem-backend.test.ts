@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +85,24 @@ describe('FilesystemBackend recovery of orphaned temp files', () => {
 });
 
 describe('FilesystemBackend details', () => {
+  test('readFile of a file larger than one Buffer can hold is EINVAL naming readRange, and readRange still reads it', async () => {
+    // A sparse file (no disk blocks) one byte over buffer.constants.MAX_LENGTH, placed from outside the backend.
+    const size = bufferConstants.MAX_LENGTH + 1;
+    const fd = openSync(path.join(root, 'huge'), 'w');
+    try {
+      ftruncateSync(fd, size);
+    } finally {
+      closeSync(fd);
+    }
+    const backend = new FilesystemBackend(root);
+    const error = await backend.readFile('huge').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'StorageError', code: 'EINVAL', path: 'huge' });
+    expect((error as Error).message).toContain('readRange');
+    expect((error as Error).message).not.toContain(root);
+    expect([...(await backend.readRange('huge', size - 2, 8))]).toEqual([0, 0]);
+    expect((await backend.stat('huge')).size).toBe(size);
+  });
+
   test('error messages name the key, never the host directory', async () => {
     const backend = new FilesystemBackend(root);
     await backend.writeFile('f', bytes('x'));
