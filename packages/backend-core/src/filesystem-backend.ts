@@ -1,4 +1,5 @@
-import { closeSync, fdatasync as fdatasyncCallback, lstatSync, mkdirSync, openSync, read as readCallback, readSync, realpathSync, renameSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, fdatasync as fdatasyncCallback, fstatSync, lstatSync, mkdirSync, openSync, read as readCallback, readSync, realpathSync, renameSync, rmdirSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -36,6 +37,14 @@ const readAsync = promisify(readCallback);
  * on the pool so the event loop is never held for a long copy.
  */
 const SYNC_READ_MAX = 64 * 1024;
+
+/**
+ * The largest file one `readFile` can return: it is one Buffer, and a Buffer holds at most
+ * `buffer.constants.MAX_LENGTH` bytes (4 GiB on 64-bit Node 20+). Beyond that the
+ * allocation itself fails (a RangeError that would surface as an `EIO` "read failed"
+ * although the disk is fine); such a file is refused up front and read with `readRange`.
+ */
+const READ_FILE_MAX = bufferConstants.MAX_LENGTH;
 
 /**
  * The bytes of the regular file open at `fd`, whose fstat size was `size`: that many bytes,
@@ -178,6 +187,23 @@ export class FilesystemBackend implements StorageBackend {
   }
 
   async readFile(key: string): Promise<Uint8Array> {
+    return (await this.#read(key, false)).data;
+  }
+
+  /**
+   * `readFile`, plus the `fstat` (bigint: nanosecond times) of the very descriptor the bytes
+   * came from, taken after the read. For caches validated by file identity: a `stat` of the
+   * path before and after a read cannot prove which file the read opened in between (a
+   * directory above it may be swapped away and back), this can — the bytes are of the
+   * inode `stat.dev`/`stat.ino`, at that size and those times, unless it changed during the
+   * read, which moves its ctime past a `stat` taken before. Same errors as `readFile`.
+   */
+  async readFileWithStat(key: string): Promise<{ data: Uint8Array; stat: BigIntStats }> {
+    const { data, stat } = await this.#read(key, true);
+    return { data, stat: stat! };
+  }
+
+  async #read(key: string, withStat: boolean): Promise<{ data: Uint8Array; stat: BigIntStats | undefined }> {
     const segments = this.#parse(key);
     const root = this.#realRootSync ?? (await this.#rootReal());
     // Without a symlink on the way the key's plain path is the file: no realpath needed.
@@ -189,8 +215,11 @@ export class FilesystemBackend implements StorageBackend {
     }
     const { fd, size } = opened;
     try {
-      if (size === 0) return await readUnsized(fd);
-      return size <= SYNC_READ_MAX ? readSmallFile(fd, size) : await readLargeFile(fd, size);
+      if (size > READ_FILE_MAX) {
+        throw new StorageError('EINVAL', `file is ${size} bytes, more than one readFile can return (${READ_FILE_MAX}); read it in parts with readRange`, { path: key });
+      }
+      const data = size === 0 ? await readUnsized(fd) : size <= SYNC_READ_MAX ? readSmallFile(fd, size) : await readLargeFile(fd, size);
+      return { data, stat: withStat ? fstatSync(fd, { bigint: true }) : undefined };
     } catch (error) {
       throw fromNodeError(error, key, 'read');
     } finally {

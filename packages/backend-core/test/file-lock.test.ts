@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 function start(...args: string[]): { child: ChildProcess; lines: string[]; waitFor: (line: string) => Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CHILD, ...args], { stdio: [args[0] === 'race' ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
   children.push(child);
   const lines: string[] = [];
   const waiters: Array<[string, () => void]> = [];
@@ -89,10 +89,27 @@ describe('FileLock', () => {
   test('of many processes racing for a stale lock, exactly one wins', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     writeFileSync(lockPath, JSON.stringify({ pid: dead, hostname: hostname(), startTime: null, acquiredAt: '', token: 'stale' }));
-    const racers = Array.from({ length: 6 }, () => start('try', lockPath, '1500'));
+    // Every racer is started and waiting before any tries, and the winner holds the lock until
+    // all have answered: a slow start (a loaded machine) cannot turn into a second, later winner.
+    const racers = Array.from({ length: 6 }, () => start('race', lockPath));
+    await Promise.all(racers.map((r) => r.waitFor('READY')));
+    for (const r of racers) r.child.stdin!.write('go\n');
+    const outcomes = await Promise.all(
+      racers.map(
+        (r) =>
+          new Promise<string>((resolve) => {
+            const poll = (): void => {
+              const answer = r.lines.find((l) => l !== 'READY');
+              if (answer !== undefined) resolve(answer);
+              else setTimeout(poll, 5);
+            };
+            poll();
+          }),
+      ),
+    );
+    for (const r of racers) r.child.stdin!.end();
     await Promise.all(racers.map((r) => r.exited));
-    const outcomes = racers.map((r) => r.lines[0]).sort();
-    expect(outcomes).toEqual(['ELOCKED', 'ELOCKED', 'ELOCKED', 'ELOCKED', 'ELOCKED', 'LOCKED']);
+    expect(outcomes.sort()).toEqual(['ELOCKED', 'ELOCKED', 'ELOCKED', 'ELOCKED', 'ELOCKED', 'LOCKED']);
   });
 
   test('mutual exclusion: 4 processes × 25 locked increments lose no update', async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +85,47 @@ describe('FilesystemBackend recovery of orphaned temp files', () => {
 });
 
 describe('FilesystemBackend details', () => {
+  test('readFileWithStat: the bytes and the fstat of the descriptor they were read from', async () => {
+    const backend = new FilesystemBackend(root);
+    await backend.writeFile('d/f', bytes('A-bytes'));
+    await backend.writeFile('e/f', bytes('B-bytes'));
+    const a = statSync(path.join(root, 'd/f'), { bigint: true });
+    const first = await backend.readFileWithStat('d/f');
+    expect(Buffer.from(first.data).toString()).toBe('A-bytes');
+    expect([first.stat.dev, first.stat.ino, first.stat.size, first.stat.mtimeNs, first.stat.ctimeNs]).toEqual([a.dev, a.ino, a.size, a.mtimeNs, a.ctimeNs]);
+    // The directory above swapped for another: the stat names the inode actually read (B's), so a
+    // cache that compares it with the path's earlier stat (A's) sees the difference; a stat of the
+    // path after a swap back could not.
+    renameSync(path.join(root, 'd'), path.join(root, 'tmp'));
+    renameSync(path.join(root, 'e'), path.join(root, 'd'));
+    const swapped = await backend.readFileWithStat('d/f');
+    renameSync(path.join(root, 'd'), path.join(root, 'e'));
+    renameSync(path.join(root, 'tmp'), path.join(root, 'd'));
+    expect(Buffer.from(swapped.data).toString()).toBe('B-bytes');
+    expect(swapped.stat.ino).toBe(statSync(path.join(root, 'e/f'), { bigint: true }).ino);
+    expect(swapped.stat.ino).not.toBe(statSync(path.join(root, 'd/f'), { bigint: true }).ino);
+    expect(await codeOf(backend.readFileWithStat('missing'))).toBe('ENOENT');
+    expect(await codeOf(backend.readFileWithStat('d'))).toBe('EISDIR');
+  });
+
+  test('readFile of a file larger than one Buffer can hold is EINVAL naming readRange, and readRange still reads it', async () => {
+    // A sparse file (no disk blocks) one byte over buffer.constants.MAX_LENGTH, placed from outside the backend.
+    const size = bufferConstants.MAX_LENGTH + 1;
+    const fd = openSync(path.join(root, 'huge'), 'w');
+    try {
+      ftruncateSync(fd, size);
+    } finally {
+      closeSync(fd);
+    }
+    const backend = new FilesystemBackend(root);
+    const error = await backend.readFile('huge').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'StorageError', code: 'EINVAL', path: 'huge' });
+    expect((error as Error).message).toContain('readRange');
+    expect((error as Error).message).not.toContain(root);
+    expect([...(await backend.readRange('huge', size - 2, 8))]).toEqual([0, 0]);
+    expect((await backend.stat('huge')).size).toBe(size);
+  });
+
   test('error messages name the key, never the host directory', async () => {
     const backend = new FilesystemBackend(root);
     await backend.writeFile('f', bytes('x'));

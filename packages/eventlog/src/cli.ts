@@ -122,7 +122,8 @@ async function cat(dir: string, from: number, to: number, format: Format, follow
   return 0;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the event's data, not a marker to drop.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function formatEvent(id: number, data: Uint8Array, format: Format): string {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

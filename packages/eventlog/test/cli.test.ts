@@ -39,6 +39,17 @@ describe('eventlog CLI', () => {
     expect(run('nonsense', dir).code).toBe(2);
   });
 
+  it('cat --format json keeps every byte of UTF-8 data, a leading byte order mark too', async () => {
+    // TextDecoder drops a leading U+FEFF unless told not to; the event's data starts with one.
+    const log = await EventLog.open(dir);
+    const id = await log.append(enc('\uFEFFx'));
+    await log.close();
+    const out = run('cat', dir, '--from', String(id), '--to', String(id + 1), '--format', 'json').out;
+    const line = JSON.parse(out) as { id: number; data: string };
+    expect(line).toEqual({ id, data: '\uFEFFx' });
+    expect(Buffer.from(line.data, 'utf8')).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x78]));
+  });
+
   it('verify finds damage (exit 1), repair fixes it, verify is clean again', async () => {
     expect(run('verify', dir).code).toBe(0);
     const file = path.join(dir, 'events-00000001.log');

@@ -28,7 +28,8 @@ export class EventDecoder {
   /** Tags seen without any metadata: true if first seen after damage (their plugin is unknown). */
   private readonly bareTags = new Map<string, boolean>();
   private readonly tags = new TagCache();
-  private readonly utf8 = new TextDecoder();
+  /** ignoreBOM: a leading U+FEFF is part of the text (Python's 'utf-8' codec, which TensorBoard uses, keeps it). */
+  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
   /** Appends the events of one record payload `buf[start, end)` to `out`. */
   decode(buf: Buffer, start: number, end: number, file: string, offset: number, out: TfEvent[]): void {

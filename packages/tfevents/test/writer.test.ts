@@ -242,6 +242,17 @@ describe('SummaryWriter', () => {
     await expect(writer.close()).rejects.toMatchObject({ name: 'StorageError' });
   });
 
+  it('reads text back byte for byte, a leading byte order mark too (as TensorBoard does)', async () => {
+    // The tensor holds UTF-8 bytes; TensorBoard decodes them with Python's 'utf-8' codec, which
+    // keeps a leading U+FEFF. TextDecoder drops it unless told not to.
+    await using tmp = await tempDir();
+    const writer = new SummaryWriter({ logDir: tmp.dir });
+    writer.addText('notes', '\uFEFF# title', 1, 1700000000);
+    await writer.close();
+    const text = (await collect(readRun(tmp.dir))).find((e) => e.kind === 'text');
+    expect(text).toMatchObject({ kind: 'text', text: '\uFEFF# title', values: ['\uFEFF# title'] });
+  });
+
   it('supports await using', async () => {
     await using tmp = await tempDir();
     {
