@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,12 @@ beforeAll(async () => {
   for (const name of names) {
     mkdirSync(path.dirname(path.join(data, name)), { recursive: true });
     writeFileSync(path.join(data, name), name === 'big' ? Buffer.alloc(65 * 1024, 1) : `old ${name}`);
+  }
+  mkdirSync(path.join(data, 'tiny'));
+  for (let i = 0; i < 20; i++) writeFileSync(path.join(data, 'tiny', String(i).padStart(2, '0')), '');
+  for (const [dir, fill] of [['aba-d', 'A'], ['aba-e', 'B']] as const) {
+    mkdirSync(path.join(data, dir));
+    writeFileSync(path.join(data, dir, 'f'), Buffer.alloc(60 * 1024, fill));
   }
   mkdirSync(path.join(root, 'outside'));
   writeFileSync(path.join(root, 'outside', 'f'), 'secret');
@@ -92,6 +99,61 @@ describe('FileReadCache (small-file GET cache over a FilesystemBackend)', () => 
     expect(FileReadCache.for(new MemoryBackend(), 1 << 20)).toBeUndefined();
     expect(FileReadCache.for(backend, 0)).toBeUndefined();
   });
+
+  it('counts what an entry costs beside its bytes: a budget of 10 entries of empty files keeps 10, not 50', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `tiny/${String(i).padStart(2, '0')}`);
+    // 384 bytes of bookkeeping plus the key in UTF-16 (an entry of an empty file measured ~330 bytes of heap).
+    const budget = 10 * (384 + 2 * keys[0]!.length);
+    const fits = FileReadCache.for(backend, budget)!;
+    for (const key of keys.slice(0, 8)) await fits.read(key);
+    for (const key of keys.slice(0, 8)) await fits.read(key);
+    expect(fits.hits).toBe(8);
+    const over = FileReadCache.for(backend, budget)!;
+    for (const key of keys) await over.read(key);
+    for (const key of keys) await over.read(key);
+    // 20 entries in a cache that holds 10, read in order twice: each is gone before it comes round again.
+    expect(over.hits).toBe(0);
+  });
+});
+
+// Swaps two directories atomically (renameat2 RENAME_EXCHANGE; Node has no binding for it)
+// for argv[3] seconds, ending as it started.
+const SWAPPER = `
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+n, end = 0, time.time() + float(sys.argv[3])
+while time.time() < end:
+    if libc.renameat2(-100, a, -100, b, 2) != 0:
+        raise OSError(ctypes.get_errno(), 'renameat2')
+    n += 1
+if n % 2: libc.renameat2(-100, a, -100, b, 2)
+`;
+const HAVE_SWAPPER = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' }).status === 0;
+
+describe('FileReadCache against directories swapped by another process', () => {
+  it.skipIf(!HAVE_SWAPPER)('never keeps the bytes of one file under the identity of another (A -> B -> A while a read is in flight)', async () => {
+    // Caches filled while another process swaps aba-d and aba-e back and forth: a read that
+    // opened aba-d/f while it was B's file, between two stats that both saw A's, was cached
+    // as A's (the fault the descriptor's own fstat now rules out).
+    const d = path.join(data, 'aba-d');
+    const swapper = spawn('python3', ['-c', SWAPPER, d, path.join(data, 'aba-e'), '3'], { stdio: 'inherit' });
+    const done = new Promise<number | null>((resolve) => swapper.once('exit', resolve));
+    let running = true;
+    void done.then(() => (running = false));
+    const caches: FileReadCache[] = [];
+    while (running) {
+      // A fresh cache each time: every read is a miss that may fill it.
+      const cache = FileReadCache.for(backend, 1 << 20)!;
+      await cache.read('aba-d/f').catch(() => undefined);
+      caches.push(cache);
+      if (caches.length > 400) caches.shift();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await done).toBe(0);
+    expect(readFileSync(path.join(d, 'f'))[0]).toBe(0x41); // the swapper ended where it started
+    for (const cache of caches) expect(String.fromCharCode((await cache.read('aba-d/f')).data[0]!)).toBe('A');
+  }, 30_000);
 });
 
 describe('the files routes with the cache', () => {
