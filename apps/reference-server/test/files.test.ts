@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAM_ABOVE } from '../src/large-file.js';
 import { json, rawRequest, startServer, type Running } from './helpers.js';
 
 let s: Running;
@@ -47,6 +48,31 @@ describe('files routes', () => {
     expect(h.headers.etag).toMatch(/^".+"$/);
     expect(h.body.length).toBe(0);
     expect((await rawRequest(s.url, 'HEAD', '/v1/files/docs/none')).status).toBe(404);
+  });
+
+  it(`files over ${STREAM_ABOVE} bytes are streamed (Content-Length, no ETag), behind the same path checks`, async () => {
+    // Placed from outside (vector files, segments, copies): no PUT makes one this large.
+    const big = Buffer.alloc(STREAM_ABOVE + 12345);
+    for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
+    writeFileSync(path.join(s.dataDir, 'big.bin'), big);
+    const g = await rawRequest(s.url, 'GET', '/v1/files/big.bin');
+    expect(g.status).toBe(200);
+    expect(g.headers['content-length']).toBe(String(big.length));
+    expect(g.headers.etag).toBeUndefined();
+    expect(Buffer.compare(g.body, big)).toBe(0);
+    const h = await rawRequest(s.url, 'HEAD', '/v1/files/big.bin');
+    expect([h.status, h.headers['content-length'], h.headers.etag, h.body.length]).toEqual([200, String(big.length), undefined, 0]);
+    // A large file outside the data directory behind a symlink: refused, size not told.
+    const outside = path.join(s.root, 'outside-big');
+    const fd = openSync(outside, 'w');
+    ftruncateSync(fd, STREAM_ABOVE * 2);
+    closeSync(fd);
+    symlinkSync(outside, path.join(s.dataDir, 'escape.bin'));
+    for (const method of ['GET', 'HEAD']) {
+      const r = await rawRequest(s.url, method, '/v1/files/escape.bin');
+      expect(r.status, method).toBe(403);
+      expect(r.headers['content-length']).not.toBe(String(STREAM_ABOVE * 2));
+    }
   });
 
   it('a trailing / lists a directory (names, sorted, files only); PUT with a trailing / creates one', async () => {

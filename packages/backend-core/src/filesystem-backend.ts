@@ -1,6 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { closeSync, fdatasync as fdatasyncCallback, fstatSync, lstatSync, mkdirSync, openSync, read as readCallback, readSync, realpathSync, renameSync, rmdirSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, createReadStream, fdatasync as fdatasyncCallback, fstatSync, lstatSync, mkdirSync, openSync, read as readCallback, readSync, realpathSync, renameSync, rmdirSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import type { BackendCapabilities, FileStat, ListOptions, StorageBackend } from './backend.js';
@@ -203,17 +204,39 @@ export class FilesystemBackend implements StorageBackend {
     return { data, stat: stat! };
   }
 
-  async #read(key: string, withStat: boolean): Promise<{ data: Uint8Array; stat: BigIntStats | undefined }> {
+  /**
+   * The file as a stream, for files too large to hold in memory: its size (bytes, from the
+   * `fstat` of the opened descriptor) and a Readable of exactly its bytes, all from that one
+   * descriptor — a file replaced by `writeFile` (rename) meanwhile is read whole as it was
+   * when opened, never a mix of two versions. The path checks and errors are `readFile`'s
+   * (`ENOENT`, `EISDIR`, `EACCES` for a way out of the root). Destroy the stream to stop
+   * early; the descriptor is closed either way.
+   */
+  async openReadStream(key: string): Promise<{ size: number; stream: Readable }> {
+    const { fd, size } = await this.#open(key);
+    const stream = createReadStream('', { fd, start: 0, end: Math.max(0, size - 1), autoClose: true, highWaterMark: 1 << 20 });
+    if (size === 0) {
+      // createReadStream has no empty range (end is inclusive): hand out an empty stream.
+      stream.destroy();
+      return { size, stream: Readable.from([]) };
+    }
+    return { size, stream };
+  }
+
+  /** Opens `key` for reading after the path checks: the descriptor and its fstat size. */
+  async #open(key: string): Promise<{ fd: number; size: number }> {
     const segments = this.#parse(key);
     const root = this.#realRootSync ?? (await this.#rootReal());
     // Without a symlink on the way the key's plain path is the file: no realpath needed.
-    let opened = openDirectForReadSync(path.join(root, ...segments), root, key);
-    if (opened === undefined) {
-      const real = await this.#resolveExisting(segments, key);
-      if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
-      opened = openRegularForReadSync(real, root, key);
-    }
-    const { fd, size } = opened;
+    const opened = openDirectForReadSync(path.join(root, ...segments), root, key);
+    if (opened !== undefined) return opened;
+    const real = await this.#resolveExisting(segments, key);
+    if (real === undefined) throw new StorageError('ENOENT', 'no such file', { path: key });
+    return openRegularForReadSync(real, root, key);
+  }
+
+  async #read(key: string, withStat: boolean): Promise<{ data: Uint8Array; stat: BigIntStats | undefined }> {
+    const { fd, size } = await this.#open(key);
     try {
       if (size > READ_FILE_MAX) {
         throw new StorageError('EINVAL', `file is ${size} bytes, more than one readFile can return (${READ_FILE_MAX}); read it in parts with readRange`, { path: key });

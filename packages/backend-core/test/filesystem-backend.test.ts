@@ -108,6 +108,37 @@ describe('FilesystemBackend details', () => {
     expect(await codeOf(backend.readFileWithStat('d'))).toBe('EISDIR');
   });
 
+  test('openReadStream: size and bytes from one descriptor; a replacement during the read is not mixed in; readFile errors', async () => {
+    const backend = new FilesystemBackend(root);
+    const old = Buffer.alloc(3 * 1024 * 1024 + 5, 'o');
+    await backend.writeFile('big', old);
+    const { size, stream } = await backend.openReadStream('big');
+    expect(size).toBe(old.length);
+    const chunks: Buffer[] = [];
+    let replaced = false;
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      if (!replaced) {
+        // Replaced (rename) after the first chunk: the stream keeps reading the inode it opened.
+        await backend.writeFile('big', Buffer.alloc(old.length, 'n'));
+        replaced = true;
+      }
+    }
+    expect(Buffer.concat(chunks).equals(old)).toBe(true);
+    const empty = await backend.openReadStream(await backend.writeFile('empty', new Uint8Array(0)).then(() => 'empty'));
+    expect(empty.size).toBe(0);
+    const got: unknown[] = [];
+    for await (const c of empty.stream) got.push(c);
+    expect(got).toEqual([]);
+    expect(await codeOf(backend.openReadStream('missing'))).toBe('ENOENT');
+    await backend.createDirectory('dir');
+    expect(await codeOf(backend.openReadStream('dir'))).toBe('EISDIR');
+    writeFileSync(path.join(path.dirname(root), `${path.basename(root)}-outside`), 'secret');
+    symlinkSync(path.join(path.dirname(root), `${path.basename(root)}-outside`), path.join(root, 'link'));
+    expect(await codeOf(backend.openReadStream('link'))).toBe('EACCES');
+    rmSync(path.join(path.dirname(root), `${path.basename(root)}-outside`));
+  });
+
   test('readFile of a file larger than one Buffer can hold is EINVAL naming readRange, and readRange still reads it', async () => {
     // A sparse file (no disk blocks) one byte over buffer.constants.MAX_LENGTH, placed from outside the backend.
     const size = bufferConstants.MAX_LENGTH + 1;

@@ -6,6 +6,7 @@ import { etagOf, matches, parseRange } from '../etag.js';
 import { HttpError } from '../http-error.js';
 import { keyFromUrl, strictQueryParam } from '../key.js';
 import { KeyedChain } from '../keyed-chain.js';
+import { LargeFiles } from '../large-file.js';
 import { readRangeConsistently } from '../range-read.js';
 import { FileReadCache, type FileRead } from '../read-cache.js';
 import type { RouteFamily } from './family.js';
@@ -52,6 +53,7 @@ const files: RouteFamily = {
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
     const cache = FileReadCache.for(backend, ctx.limits.readCacheBytes);
+    const large = LargeFiles.for(backend);
     /** The whole file and its ETag: from the small-file cache when there is one, else one backend read. */
     const readWhole = async (key: string): Promise<FileRead> => {
       if (cache !== undefined) return cache.read(key);
@@ -221,6 +223,10 @@ const files: RouteFamily = {
           return sendBytes(reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`), read.bytes);
         }
       }
+      if (large?.sizeIfLarge(key) !== undefined) {
+        const { size, stream } = await large.open(key);
+        return reply.type('application/octet-stream').header('accept-ranges', 'bytes').header('content-length', size).send(stream);
+      }
       const { data, etag } = await readWhole(key);
       void reply.header('etag', etag).header('accept-ranges', 'bytes');
       const ifNoneMatch = request.headers['if-none-match'];
@@ -244,6 +250,12 @@ const files: RouteFamily = {
         if (directory) {
           const names = await backend.listFiles(key);
           return reply.type('application/json; charset=utf-8').header('content-length', Buffer.byteLength(JSON.stringify(names))).send();
+        }
+        if (large?.sizeIfLarge(key) !== undefined) {
+          // The size of the opened descriptor, after the path checks (the hint's stat follows symlinks anywhere).
+          const { size, stream } = await large.open(key);
+          stream.destroy();
+          return reply.type('application/octet-stream').header('accept-ranges', 'bytes').header('content-length', size).send();
         }
         const { data, etag } = await readWhole(key);
         return reply
