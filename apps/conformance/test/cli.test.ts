@@ -35,7 +35,7 @@ describe('store-conformance CLI', () => {
     const r = cli(['--backend', 'fs', '--location', location, '--only', 'SB-BYTES,SB-CRASH-01']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PASS SB-CRASH-01/);
-    expect(r.stdout).toMatch(/conformance: 7 passed, 0 failed, 0 skipped/);
+    expect(r.stdout).toMatch(/conformance: 8 passed, 0 failed, 0 skipped/);
     expect(readdirSync(location)).toEqual([]);
   });
 
