@@ -177,7 +177,7 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     // No await from here on: the snapshot is taken and listed as open in one step, so a
     // registration written meanwhile cannot miss it.
-    this.#refresh();
+    this.#refresh(false);
     const txn = new Transaction(tsn, this.#index.end);
     this.#active.add(txn);
     // Publish the snapshot soon (until then the older horizon covers it), so cleanup elsewhere can progress.
@@ -365,7 +365,9 @@ export class PageStore implements AsyncDisposable {
     }
     this.#finish(txn, 'committed');
     try {
-      await this.#log.sync();
+      // Inline (on this thread) when no other transaction of this store is open: nothing of
+      // ours can run meanwhile anyway. Otherwise in the pool, shared with concurrent commits.
+      await this.#log.sync(this.#active.size === 0);
     } catch (error) {
       throw new StorageError('EIO', `commit ${logged.seq} was written but fsync failed; it may not survive a crash`, { path: this.#log.file, cause: error });
     }
@@ -518,8 +520,9 @@ export class PageStore implements AsyncDisposable {
     if (writes && this.readOnly) throw new StorageError('EACCES', 'store is open read-only', { path: this.root });
   }
 
-  #refresh(): void {
-    const records = this.#log.readNew();
+  /** Reads what other processes committed. `exact`: see `CommitLog.readNew` (only `begin` may pass false). */
+  #refresh(exact = true): void {
+    const records = this.#log.readNew(exact);
     if (this.#log.generation !== this.#logGeneration) {
       // The log was compacted (here or elsewhere): rebuild from its checkpoint. Every open
       // snapshot is at or above it, so what they can see is unchanged.
@@ -641,7 +644,8 @@ export class PageStore implements AsyncDisposable {
       for (let attempt = 1; ; attempt++) {
         try {
           await this.#ensureFolder(ns);
-          await writeFileDirect(file, bytes, true);
+          // Inline syncs when no other transaction of this store is open (see CommitLog.sync).
+          await writeFileDirect(file, bytes, this.#active.size <= 1 ? 'inline' : true);
           break;
         } catch (error) {
           if (!isStorageError(error, 'ENOENT') || attempt === 5) throw error;

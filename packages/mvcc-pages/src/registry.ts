@@ -92,10 +92,20 @@ export class ProcessRegistry {
    * transaction on a namespace keeps its count on disk above 0 instead of writing 1, 0, 1…
    */
   flushSoon(): void {
+    // Dirty even without an `update`: `beforeFlush` supplies fields (horizon, snapshots) as of the write.
+    this.#dirty = true;
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.flush().catch(() => undefined);
+      // One write of the entry as it is now, not `flush()`: that loops while updates keep
+      // coming, and a process committing back to back updates the entry every commit, so
+      // it would rewrite the file continuously (and often with an operation count of 0,
+      // which the next `opStarted` must then rewrite before it may count).
+      this.#writeOnce()
+        .then(() => {
+          if (this.#dirty) this.flushSoon();
+        })
+        .catch(() => undefined);
     }, FLUSH_DELAY_MS);
     this.#timer.unref();
   }
@@ -122,22 +132,28 @@ export class ProcessRegistry {
   /** Writes the current entry; resolves once a write that includes every earlier `update` is done. */
   async flush(): Promise<void> {
     this.#dirty = true;
-    while (this.#dirty && !this.#closed) {
-      if (this.#writing !== undefined) {
-        await this.#writing;
-        continue;
-      }
-      this.#dirty = false;
-      const entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
-      this.#entry = entry;
-      const text = JSON.stringify(entry);
-      this.#writing = writeFileAtomic(this.file, text, { sync: false }).then(() => {
+    while (this.#dirty && !this.#closed) await this.#writeOnce();
+  }
+
+  /** Waits for a write in flight, then (if anything changed) writes the entry as it is now, once. */
+  async #writeOnce(): Promise<void> {
+    if (this.#writing !== undefined) {
+      await this.#writing;
+      return;
+    }
+    if (!this.#dirty || this.#closed) return;
+    this.#dirty = false;
+    const entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
+    this.#entry = entry;
+    const text = JSON.stringify(entry);
+    this.#writing = writeFileAtomic(this.file, text, { sync: false })
+      .then(() => {
         this.#opsOnDisk = entry.ops;
-      }).finally(() => {
+      })
+      .finally(() => {
         this.#writing = undefined;
       });
-      await this.#writing;
-    }
+    await this.#writing;
   }
 
   /** Lets the store refresh fields (the horizon) right before each write. */
