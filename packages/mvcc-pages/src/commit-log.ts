@@ -117,6 +117,7 @@ export class CommitLog {
   #inflight: { gen: number; upTo: number; done: Promise<void> } | undefined;
   /** Lines of generation `gen` up to `upTo` are durable (a completed fdatasync started after they were written). Generations, not descriptors: a descriptor number is reused after a close. */
   #synced = { gen: -1, upTo: 0 };
+  readonly #syncCounts = { inline: 0, pooled: 0 };
 
   private constructor(file: string, fd: number, readOnly: boolean, read: PositionalRead) {
     this.file = file;
@@ -404,9 +405,9 @@ export class CommitLog {
     // #size is current: the scan under the lock read it, and only appends under the lock grow the file.
     const size = this.#size;
     if (size - this.#offset >= LOW_WATER) return;
-    const zeros = Buffer.alloc(PREALLOC_BYTES);
+    // From the shared zero chunk, not a fresh 1 MiB buffer each time.
     let done = 0;
-    while (done < zeros.length) done += writeSync(this.#fd, zeros, done, zeros.length - done, size + done);
+    while (done < PREALLOC_BYTES) done += writeSync(this.#fd, ZEROS, 0, Math.min(ZEROS.length, PREALLOC_BYTES - done), size + done);
     this.#size = size + PREALLOC_BYTES;
   }
 
@@ -442,10 +443,12 @@ export class CommitLog {
     const target = { gen: this.#generation, upTo: this.#offset };
     const fd = this.#fd;
     if (inline) {
+      this.#syncCounts.inline += 1;
       fdatasyncSync(fd);
       this.#markSynced(target);
       return;
     }
+    this.#syncCounts.pooled += 1;
     const entry = { ...target, done: this.#syncFd(fd).then(() => this.#markSynced(target)) };
     this.#inflight = entry;
     try {
@@ -453,6 +456,11 @@ export class CommitLog {
     } finally {
       if (this.#inflight === entry) this.#inflight = undefined;
     }
+  }
+
+  /** @internal fdatasyncs of the log this handle ran, on the calling thread and in the pool. */
+  get syncCounts(): Readonly<{ inline: number; pooled: number }> {
+    return this.#syncCounts;
   }
 
   #markSynced(target: { gen: number; upTo: number }): void {
@@ -550,12 +558,13 @@ function looksLikeCheckpoint(head: Buffer): boolean {
 
 /** Encodes one line: JSON, TAB, CRC32C of the JSON as 8 hex digits, LF. */
 export function encodeLine(value: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(value), 'utf8');
-  const line = Buffer.allocUnsafe(json.length + 10);
-  json.copy(line, 0);
-  line[json.length] = TAB;
-  line.write(hex8(crc32c(json)), json.length + 1, 'latin1');
-  line[json.length + 9] = LF;
+  const text = JSON.stringify(value);
+  const n = Buffer.byteLength(text, 'utf8');
+  const line = Buffer.allocUnsafe(n + 10); // one buffer: the JSON is encoded straight into it
+  line.write(text, 0, 'utf8');
+  line[n] = TAB;
+  line.write(hex8(crc32c(line.subarray(0, n))), n + 1, 'latin1');
+  line[n + 9] = LF;
   return line;
 }
 

@@ -473,6 +473,7 @@ export class PageStore implements AsyncDisposable {
     clearTimeout(this.#versionsTimer);
     await this.#writer.flush();
     this.#writeVersionsFiles();
+    this.#commitLock?.close();
     await this.#registry?.close();
     this.#log.close();
   }
@@ -487,6 +488,12 @@ export class PageStore implements AsyncDisposable {
   get logGeneration(): number {
     this.#refresh();
     return this.#log.generation;
+  }
+
+  /** @internal What the commit path cost so far: fdatasyncs of the log (inline / in the pool) and registration writes. */
+  get commitCosts(): { inlineSyncs: number; pooledSyncs: number; registrationWrites: number } {
+    const { inline, pooled } = this.#log.syncCounts;
+    return { inlineSyncs: inline, pooledSyncs: pooled, registrationWrites: this.#registry?.writes ?? 0 };
   }
 
   /** @internal */
@@ -539,10 +546,11 @@ export class PageStore implements AsyncDisposable {
     return [...new Set([...this.#active].map((t) => t.snapshot))].sort((a, b) => a - b);
   }
 
-  async #touch(txn: Transaction, ns: string): Promise<void> {
-    if (txn.touched.has(ns) || this.#registry === undefined) return;
+  /** Counts the transaction as operating on `ns`; a promise only when the registration must be written first. */
+  #touch(txn: Transaction, ns: string): Promise<void> | undefined {
+    if (txn.touched.has(ns) || this.#registry === undefined) return undefined;
     txn.touched.add(ns);
-    await this.#registry.opStarted(ns);
+    return this.#registry.opStarted(ns);
   }
 
   #finish(txn: Transaction, state: 'committed' | 'rolled-back'): void {
@@ -656,9 +664,13 @@ export class PageStore implements AsyncDisposable {
     txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
   }
 
-  async #ensureFolder(ns: string): Promise<void> {
+  /** Makes the namespace's folder (durable with 'always'); a promise only when it is not known to exist. */
+  #ensureFolder(ns: string): Promise<void> | undefined {
     const rel = namespaceFolder(ns);
-    if (this.#durableDirs.has(rel)) return;
+    return this.#durableDirs.has(rel) ? undefined : this.#makeFolder(rel);
+  }
+
+  async #makeFolder(rel: string): Promise<void> {
     const dir = path.join(this.root, rel);
     try {
       await fs.mkdir(dir, { recursive: true });

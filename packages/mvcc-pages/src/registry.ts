@@ -54,6 +54,7 @@ export class ProcessRegistry {
   /** `ops` as of the last completed write: an increment from 0 there must be written before it counts. */
   #opsOnDisk: Record<string, number> = {};
   #timer: NodeJS.Timeout | undefined;
+  #writes = 0;
 
   private constructor(dir: string, token: string, lock: FileLock, entry: ProcessEntry) {
     this.dir = dir;
@@ -70,11 +71,11 @@ export class ProcessRegistry {
     return registry;
   }
 
-  /** Counts one more operation on `ns`; when the file said 0, it is rewritten before this resolves. */
-  async opStarted(ns: string): Promise<void> {
+  /** Counts one more operation on `ns`; when the file said 0, it is rewritten before the returned promise resolves (undefined: nothing to wait for). */
+  opStarted(ns: string): Promise<void> | undefined {
     const ops = { ...this.#entry.ops, [ns]: (this.#entry.ops[ns] ?? 0) + 1 };
     this.update({ ops });
-    if ((this.#opsOnDisk[ns] ?? 0) === 0) await this.flush();
+    return (this.#opsOnDisk[ns] ?? 0) === 0 ? this.flush() : undefined;
   }
 
   /** Counts one operation on `ns` less; written lazily (a count too high only makes others wait). */
@@ -115,6 +116,11 @@ export class ProcessRegistry {
     return this.#lock.path;
   }
 
+  /** @internal How many times the registration file was written. */
+  get writes(): number {
+    return this.#writes;
+  }
+
   get file(): string {
     return path.join(this.dir, `${this.token}.json`);
   }
@@ -146,6 +152,7 @@ export class ProcessRegistry {
     const entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
     this.#entry = entry;
     const text = JSON.stringify(entry);
+    this.#writes += 1;
     this.#writing = writeFileAtomic(this.file, text, { sync: false })
       .then(() => {
         this.#opsOnDisk = entry.ops;
