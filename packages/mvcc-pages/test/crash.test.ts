@@ -134,7 +134,7 @@ async function killLane(dir: string, kills: number, seed: number, compaction?: (
       if (!namespaces.includes('crash.a')) {
         // Killed before the very first commit: then nothing at all may show.
         expect(maxAck).toBe(-1);
-        expect(namespaces).toEqual([]);
+        expect(namespaces.filter((n) => !n.startsWith('crash.g'))).toEqual([]); // the group loops commit on their own
       } else {
         const values = await Promise.all(['crash.a', 'crash.b.deep.er', 'crash.c'].map(async (ns) => ((await store.readPage(txn, ns, 'page001')) as { k: number }[])[0]!.k));
         // All three namespaces carry the same k: a commit shows whole or not at all.
