@@ -55,6 +55,12 @@ export class ProcessRegistry {
   #opsOnDisk: Record<string, number> = {};
   #timer: NodeJS.Timeout | undefined;
   #writes = 0;
+  /** The file holds some operation count above the one in memory (see `#writeOnce`). */
+  #opsHigh = false;
+  /** Counts updates and flush requests; a write covers those counted when it started. */
+  #gen = 0;
+  /** `#gen` as of the start of the last completed write. */
+  #writtenGen = 0;
 
   private constructor(dir: string, token: string, lock: FileLock, entry: ProcessEntry) {
     this.dir = dir;
@@ -95,6 +101,10 @@ export class ProcessRegistry {
   flushSoon(): void {
     // Dirty even without an `update`: `beforeFlush` supplies fields (horizon, snapshots) as of the write.
     this.#dirty = true;
+    this.#armTimer();
+  }
+
+  #armTimer(): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -102,9 +112,9 @@ export class ProcessRegistry {
       // coming, and a process committing back to back updates the entry every commit, so
       // it would rewrite the file continuously (and often with an operation count of 0,
       // which the next `opStarted` must then rewrite before it may count).
-      this.#writeOnce()
+      this.#writeOnce(true)
         .then(() => {
-          if (this.#dirty) this.flushSoon();
+          if (this.#dirty || this.#opsHigh) this.#armTimer();
         })
         .catch(() => undefined);
     }, FLUSH_DELAY_MS);
@@ -133,29 +143,60 @@ export class ProcessRegistry {
   update(change: Partial<ProcessEntry>): void {
     this.#entry = { ...this.#entry, ...change };
     this.#dirty = true;
+    this.#gen += 1;
   }
 
-  /** Writes the current entry; resolves once a write that includes every earlier `update` is done. */
+  /**
+   * Writes the current entry; resolves once a write that started after this call (so it
+   * includes every earlier `update`) is done. Not "until nothing changes": other
+   * transactions of the store keep updating the entry, and waiting for a quiet moment
+   * would rewrite the file over and over.
+   */
   async flush(): Promise<void> {
-    this.#dirty = true;
-    while (this.#dirty && !this.#closed) await this.#writeOnce();
+    const want = ++this.#gen;
+    while (this.#writtenGen < want && !this.#closed) {
+      this.#dirty = true;
+      await this.#writeOnce();
+    }
   }
 
-  /** Waits for a write in flight, then (if anything changed) writes the entry as it is now, once. */
-  async #writeOnce(): Promise<void> {
+  /**
+   * Waits for a write in flight, then (if anything changed) writes the entry as it is now,
+   * once. Only the timer's writes (`lowerOps`) lower operation counts on disk; the others
+   * (an operation starting, a TSN block) keep each count at least what the file said.
+   * Otherwise, with transactions on several namespaces, each urgent write would catch some
+   * other namespace between two of its transactions at 0, whose next transaction must then
+   * write again: a chain of writes, about one per commit. A count too high only makes a
+   * delete or rename elsewhere wait until the timer's next write.
+   */
+  async #writeOnce(lowerOps = false): Promise<void> {
     if (this.#writing !== undefined) {
       await this.#writing;
       return;
     }
-    if (!this.#dirty || this.#closed) return;
+    if (!(this.#dirty || (lowerOps && this.#opsHigh)) || this.#closed) return;
     this.#dirty = false;
-    const entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
-    this.#entry = entry;
+    const gen = this.#gen;
+    this.#entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
+    let entry = this.#entry;
+    if (lowerOps) this.#opsHigh = false;
+    else {
+      let ops: Record<string, number> | undefined;
+      for (const [ns, n] of Object.entries(this.#opsOnDisk)) {
+        if ((entry.ops[ns] ?? 0) < n) (ops ??= { ...entry.ops })[ns] = n;
+      }
+      if (ops !== undefined) {
+        entry = { ...entry, ops };
+        this.#opsHigh = true; // the timer's next write lowers them
+        this.#armTimer();
+      }
+    }
     const text = JSON.stringify(entry);
     this.#writes += 1;
     this.#writing = writeFileAtomic(this.file, text, { sync: false })
       .then(() => {
         this.#opsOnDisk = entry.ops;
+        this.#writtenGen = Math.max(this.#writtenGen, gen);
       })
       .finally(() => {
         this.#writing = undefined;

@@ -189,6 +189,24 @@ describe('commit path costs', () => {
     const writes = store.commitCosts.registrationWrites - before;
     expect(writes).toBeLessThanOrEqual(2 * periods + 3);
     expect(writes).toBeLessThan(COMMITS / 4);
+
+    // Four transactions at a time, each on its own namespace: an operation starting on a
+    // namespace the file shows at 0 is written at once, but such a write must not catch the
+    // other namespaces at 0 in turn (one write per commit); only the timer lowers counts.
+    const nss = ['r0', 'r1', 'r2', 'r3'];
+    for (const ns of nss) await seed(store, ns, [{ n: 0 }]);
+    const before4 = store.commitCosts.registrationWrites;
+    const started4 = Date.now();
+    await Promise.all(nss.map(async (ns) => {
+      for (let i = 0; i < COMMITS / 4; i++) {
+        await bump(store, ns);
+        await new Promise((r) => setImmediate(r));
+      }
+    }));
+    const periods4 = Math.ceil((Date.now() - started4) / FLUSH_DELAY_MS) + 1;
+    const writes4 = store.commitCosts.registrationWrites - before4;
+    expect(writes4).toBeLessThanOrEqual((1 + nss.length) * periods4 + 3);
+    expect(writes4).toBeLessThan(COMMITS / 4);
   });
 
   it('begin follows a compaction another store made (the old log lost its link), also while someone holds a hard link to the old file', async () => {
