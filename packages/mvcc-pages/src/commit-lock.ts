@@ -1,4 +1,4 @@
-import { linkSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileLock, fromNodeError, isOwnerAlive, readLockOwner } from '@store/backend-core';
 
@@ -10,10 +10,12 @@ import { FileLock, fromNodeError, isOwnerAlive, readLockOwner } from '@store/bac
  * is hard-linked into place and `link` fails if the name exists — with one saving: the
  * file linked is the store's registration lock (`procs/<token>.lock`), which already
  * holds exactly that owner JSON and lives as long as the store. So taking the lock is one
- * `link` and releasing it a `stat` (is it still our inode?) and an `unlink`, instead of
- * writing, linking and removing a fresh temp file and reading it back every commit. The
- * registration file's inode cannot be reused while the store is open, so the inode test
- * on release is exact.
+ * `link` and releasing it an `fstat` and an `unlink`, instead of writing, linking and
+ * removing a fresh temp file and reading it back every commit. The release checks that
+ * the lock is still ours before removing it: the owner file's link count, read with
+ * `fstat` on a descriptor kept open (no path lookup), is 2 exactly while `commit.lock`
+ * names it — only we link it, and a process that took the lock over from us (presuming
+ * us dead) removed our link first.
  *
  * Attempts run with synchronous calls: the lock is held for well under a millisecond, and
  * a round trip through the libuv pool per step would cost more than the critical section.
@@ -24,7 +26,8 @@ import { FileLock, fromNodeError, isOwnerAlive, readLockOwner } from '@store/bac
 export class CommitLock {
   readonly #file: string;
   readonly #ownerFile: string;
-  #ownerIno: number | undefined;
+  /** Read-only descriptor of the owner file, for the link-count check on release. */
+  #ownerFd: number | undefined;
 
   /** `ownerFile`: a file holding this store's FileLock owner JSON, kept while the store is open (its registration lock). */
   constructor(file: string, ownerFile: string) {
@@ -52,7 +55,7 @@ export class CommitLock {
   /** One attempt to link the owner file as the lock; false if the lock exists. */
   #tryLink(): boolean {
     try {
-      this.#ownerIno ??= statSync(this.#ownerFile).ino;
+      this.#ownerFd ??= openSync(this.#ownerFile, 'r');
       linkSync(this.#ownerFile, this.#file);
       return true;
     } catch (error) {
@@ -63,9 +66,16 @@ export class CommitLock {
 
   #releaseFast(): void {
     try {
-      if (statSync(this.#file).ino === this.#ownerIno) unlinkSync(this.#file);
+      if (fstatSync(this.#ownerFd!).nlink === 2) unlinkSync(this.#file);
     } catch {
-      // taken over (we were presumed dead) or already gone
+      // already gone
     }
+    // else taken over (we were presumed dead): the lock file is someone else's now
+  }
+
+  /** Closes the owner file's descriptor (the store is closing; no commit is in flight). */
+  close(): void {
+    if (this.#ownerFd !== undefined) closeSync(this.#ownerFd);
+    this.#ownerFd = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasyncSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { StorageError, crc32c, fromNodeError } from '@store/backend-core';
 import { fdatasync } from './fs-util.js';
 
@@ -92,6 +92,8 @@ export class CommitLog {
   readonly file: string;
   #fd: number;
   #ino: number;
+  /** Link count of the file as last seen: compaction's rename over the path drops it to 0. */
+  #nlink: number;
   readonly #readOnly: boolean;
   readonly #read: PositionalRead;
   /** End of the valid prefix read so far. */
@@ -111,11 +113,18 @@ export class CommitLog {
   /** Descriptors of earlier generations, kept open while an fdatasync on them is in flight. */
   readonly #syncing = new Map<number, number>();
   readonly #retired = new Set<number>();
+  /** The fdatasync in flight (at most one): the file's generation and the end of the lines it covers. */
+  #inflight: { gen: number; upTo: number; done: Promise<void> } | undefined;
+  /** Lines of generation `gen` up to `upTo` are durable (a completed fdatasync started after they were written). Generations, not descriptors: a descriptor number is reused after a close. */
+  #synced = { gen: -1, upTo: 0 };
+  readonly #syncCounts = { inline: 0, pooled: 0 };
 
   private constructor(file: string, fd: number, readOnly: boolean, read: PositionalRead) {
     this.file = file;
     this.#fd = fd;
-    this.#ino = fstatSync(fd).ino;
+    const st = fstatSync(fd);
+    this.#ino = st.ino;
+    this.#nlink = st.nlink;
     this.#readOnly = readOnly;
     this.#read = read;
   }
@@ -174,15 +183,20 @@ export class CommitLog {
   /**
    * If compaction renamed a new file over the path, moves to it: its records are read from
    * the start by the next scan. The old descriptor is closed once no fdatasync uses it.
+   * Returns the file's size when the path still names the same file (else undefined).
    */
-  #followSwitch(): void {
+  #followSwitch(): number | undefined {
     let ino: number;
     try {
-      ino = statSync(this.file).ino;
+      const st = statSync(this.file);
+      ino = st.ino;
+      if (ino === this.#ino) {
+        this.#nlink = st.nlink; // e.g. someone made a hard link: same file
+        return st.size; // same inode: the scan needs no fstat of its own
+      }
     } catch {
-      return; // the store folder is being removed; keep reading what we have
+      return undefined; // the store folder is being removed; keep reading what we have
     }
-    if (ino === this.#ino) return;
     let fd: number;
     try {
       fd = openSync(this.file, this.#readOnly ? constants.O_RDONLY : constants.O_RDWR);
@@ -191,7 +205,9 @@ export class CommitLog {
     }
     this.#retire(this.#fd);
     this.#fd = fd;
-    this.#ino = fstatSync(fd).ino;
+    const st = fstatSync(fd);
+    this.#ino = st.ino;
+    this.#nlink = st.nlink;
     this.#offset = 0;
     this.#size = 0;
     this.#cleanEnd = false;
@@ -199,6 +215,7 @@ export class CommitLog {
     this.#checkpoint = undefined;
     this.#lineStarts = [];
     this.#generation += 1;
+    return undefined;
   }
 
   #retire(fd: number): void {
@@ -216,13 +233,28 @@ export class CommitLog {
    * valid ones, which looks like damage. It is not: a later line exists only once the line
    * before it is complete, so a fresh scan sees that line whole. Damage is the same
    * invalid line on two scans in a row.
+   *
+   * `exact` (the default) looks the path up every time to notice a compaction's switch;
+   * anything that appends or decides on the log's contents must use it. `exact: false`
+   * (a transaction's `begin`) notices the switch by the file's link count changing (the
+   * rename over the path unlinks the old file), which the scan's `fstat` reads anyway:
+   * one path lookup less. It misses a switch only if a hard link to the old file was
+   * made at the same time (its count is then unchanged), and then only until the next
+   * exact read, which every commit does under the lock — a stale snapshot, never a commit
+   * appended to the wrong file.
    */
-  readNew(): LoggedRecord[] {
+  readNew(exact = true): LoggedRecord[] {
     this.#checkOpen();
-    this.#followSwitch();
+    let size: number | undefined;
+    if (exact) size = this.#followSwitch();
+    else {
+      const st = fstatSync(this.#fd);
+      size = st.nlink === this.#nlink ? st.size : this.#followSwitch();
+    }
     let suspect = -1;
     for (;;) {
-      const scan = this.#scan();
+      const scan = this.#scan(size);
+      size = undefined; // a rescan reads the size again
       if (scan.suspectAt === -1) {
         if (scan.checkpoint !== undefined) {
           this.#checkpoint = scan.checkpoint;
@@ -246,8 +278,8 @@ export class CommitLog {
    * One pass from the end of the valid prefix: the complete records, where they end, and
    * the offset of an invalid line that valid lines follow (-1 if none). Changes no state.
    */
-  #scan(): { records: LoggedRecord[]; end: number; suspectAt: number; checkpoint?: Checkpoint; size: number; cleanEnd: boolean } {
-    const size = fstatSync(this.#fd).size;
+  #scan(knownSize?: number): { records: LoggedRecord[]; end: number; suspectAt: number; checkpoint?: Checkpoint; size: number; cleanEnd: boolean } {
+    const size = knownSize ?? fstatSync(this.#fd).size;
     if (size < this.#offset) throw new StorageError('ECORRUPT', `commit log shrank below committed records (${size} < ${this.#offset} bytes)`, { path: this.file, offset: size });
     const { buf, nulAt, zerosAtNul } = this.#readToNul(size);
     const records: LoggedRecord[] = [];
@@ -373,16 +405,70 @@ export class CommitLog {
     // #size is current: the scan under the lock read it, and only appends under the lock grow the file.
     const size = this.#size;
     if (size - this.#offset >= LOW_WATER) return;
-    const zeros = Buffer.alloc(PREALLOC_BYTES);
+    // From the shared zero chunk, not a fresh 1 MiB buffer each time.
     let done = 0;
-    while (done < zeros.length) done += writeSync(this.#fd, zeros, done, zeros.length - done, size + done);
+    while (done < PREALLOC_BYTES) done += writeSync(this.#fd, ZEROS, 0, Math.min(ZEROS.length, PREALLOC_BYTES - done), size + done);
     this.#size = size + PREALLOC_BYTES;
   }
 
-  /** fdatasync: every record appended before the call (by any process) is durable after it. */
-  async sync(): Promise<void> {
+  /**
+   * Makes every line this handle appended (or read) before the call durable — and with it
+   * every line other processes wrote before those, since an fdatasync covers the file.
+   *
+   * Group commit within the process: at most one fdatasync per file runs at a time. A
+   * caller whose lines an fdatasync already in flight covers (it started after they were
+   * written) waits for that one; the others wait for it to end and then share one new
+   * fdatasync, which covers everything appended meanwhile. So N commits that arrive while
+   * a sync runs cost one more sync, not N.
+   *
+   * `inline`: when no sync is in flight, run it on the calling thread (`fdatasyncSync`),
+   * blocking the event loop for its duration instead of a round trip through the libuv
+   * pool (two thread wake-ups, which cost about as much CPU as the rest of a small commit
+   * here). The store asks for it only when none of its other transactions is open, so
+   * nothing of the store waits behind the blocked loop.
+   */
+  async sync(inline = false): Promise<void> {
     this.#checkOpen();
+    const gen = this.#generation;
+    const upTo = this.#offset;
+    for (;;) {
+      if (this.#synced.gen === gen && this.#synced.upTo >= upTo) return;
+      const running = this.#inflight;
+      if (running === undefined) break;
+      if (running.gen === gen && running.upTo >= upTo) return running.done;
+      await running.done.catch(() => undefined); // it started before our lines were written: wait, then sync again
+      this.#checkOpen();
+    }
+    // Now: no sync in flight. Whatever this handle holds now (our lines, possibly a newer generation's) is covered.
+    const target = { gen: this.#generation, upTo: this.#offset };
     const fd = this.#fd;
+    if (inline) {
+      this.#syncCounts.inline += 1;
+      fdatasyncSync(fd);
+      this.#markSynced(target);
+      return;
+    }
+    this.#syncCounts.pooled += 1;
+    const entry = { ...target, done: this.#syncFd(fd).then(() => this.#markSynced(target)) };
+    this.#inflight = entry;
+    try {
+      await entry.done;
+    } finally {
+      if (this.#inflight === entry) this.#inflight = undefined;
+    }
+  }
+
+  /** @internal fdatasyncs of the log this handle ran, on the calling thread and in the pool. */
+  get syncCounts(): Readonly<{ inline: number; pooled: number }> {
+    return this.#syncCounts;
+  }
+
+  #markSynced(target: { gen: number; upTo: number }): void {
+    if (this.#synced.gen !== target.gen || this.#synced.upTo < target.upTo) this.#synced = target;
+  }
+
+  /** One fdatasync in the libuv pool; the descriptor stays open until it is over, even if retired meanwhile. */
+  async #syncFd(fd: number): Promise<void> {
     this.#syncing.set(fd, (this.#syncing.get(fd) ?? 0) + 1);
     try {
       await fdatasync(fd);
@@ -472,12 +558,13 @@ function looksLikeCheckpoint(head: Buffer): boolean {
 
 /** Encodes one line: JSON, TAB, CRC32C of the JSON as 8 hex digits, LF. */
 export function encodeLine(value: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(value), 'utf8');
-  const line = Buffer.allocUnsafe(json.length + 10);
-  json.copy(line, 0);
-  line[json.length] = TAB;
-  line.write(hex8(crc32c(json)), json.length + 1, 'latin1');
-  line[json.length + 9] = LF;
+  const text = JSON.stringify(value);
+  const n = Buffer.byteLength(text, 'utf8');
+  const line = Buffer.allocUnsafe(n + 10); // one buffer: the JSON is encoded straight into it
+  line.write(text, 0, 'utf8');
+  line[n] = TAB;
+  line.write(hex8(crc32c(line.subarray(0, n))), n + 1, 'latin1');
+  line[n + 9] = LF;
   return line;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync as fsyncCb, fdatasync as fdatasyncCb, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsync as fsyncCb, fdatasync as fdatasyncCb, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,16 @@ let counter = 0;
 export function tempNameFor(file: string): string {
   counter += 1;
   return path.join(path.dirname(file), `${TEMP_MARK}${token}.${counter.toString(36)}`);
+}
+
+/** fsync of a folder on the calling thread. */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function fsyncDir(dir: string): Promise<void> {
@@ -61,12 +71,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
 /**
  * Writes a whole file in place (create or truncate), optionally with fdatasync of the file
  * and fsync of its folder. Used for version files, which nobody reads before their
- * transaction commits, so a torn write is harmless and no temp file is needed. The two
- * syncs run at the same time (both must finish before this resolves): the folder's entry
+ * transaction commits, so a torn write is harmless and no temp file is needed. With
+ * `sync: true` the two syncs run in the libuv pool at the same time (both must finish before this resolves): the folder's entry
  * exists once the file is created, and on a journaling file system concurrent syncs can
  * share one journal commit instead of paying for two in a row.
  */
-export async function writeFileDirect(file: string, data: Uint8Array, sync: boolean): Promise<void> {
+export async function writeFileDirect(file: string, data: Uint8Array, sync: boolean | 'inline'): Promise<void> {
   // Pages are small: synchronous open/write/close cost less than three pool round trips.
   let fd: number;
   try {
@@ -77,7 +87,12 @@ export async function writeFileDirect(file: string, data: Uint8Array, sync: bool
   try {
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-    if (sync) {
+    if (sync === 'inline') {
+      // On the calling thread, one after the other (see CommitLog.sync on why): once the
+      // file's fdatasync has committed the new inode, the folder's fsync finds little to do.
+      fdatasyncSync(fd);
+      fsyncDirSync(path.dirname(file));
+    } else if (sync) {
       // allSettled, not all: the descriptor must stay open until its fdatasync is over.
       const [ofFile, ofFolder] = await Promise.allSettled([fdatasync(fd), fsyncDir(path.dirname(file))]);
       if (ofFile.status === 'rejected') throw ofFile.reason;

@@ -177,7 +177,7 @@ export class PageStore implements AsyncDisposable {
     this.#checkOpen();
     // No await from here on: the snapshot is taken and listed as open in one step, so a
     // registration written meanwhile cannot miss it.
-    this.#refresh();
+    this.#refresh(false);
     const txn = new Transaction(tsn, this.#index.end);
     this.#active.add(txn);
     // Publish the snapshot soon (until then the older horizon covers it), so cleanup elsewhere can progress.
@@ -365,7 +365,9 @@ export class PageStore implements AsyncDisposable {
     }
     this.#finish(txn, 'committed');
     try {
-      await this.#log.sync();
+      // Inline (on this thread) when no other transaction of this store is open: nothing of
+      // ours can run meanwhile anyway. Otherwise in the pool, shared with concurrent commits.
+      await this.#log.sync(this.#active.size === 0);
     } catch (error) {
       throw new StorageError('EIO', `commit ${logged.seq} was written but fsync failed; it may not survive a crash`, { path: this.#log.file, cause: error });
     }
@@ -471,6 +473,7 @@ export class PageStore implements AsyncDisposable {
     clearTimeout(this.#versionsTimer);
     await this.#writer.flush();
     this.#writeVersionsFiles();
+    this.#commitLock?.close();
     await this.#registry?.close();
     this.#log.close();
   }
@@ -485,6 +488,12 @@ export class PageStore implements AsyncDisposable {
   get logGeneration(): number {
     this.#refresh();
     return this.#log.generation;
+  }
+
+  /** @internal What the commit path cost so far: fdatasyncs of the log (inline / in the pool) and registration writes. */
+  get commitCosts(): { inlineSyncs: number; pooledSyncs: number; registrationWrites: number } {
+    const { inline, pooled } = this.#log.syncCounts;
+    return { inlineSyncs: inline, pooledSyncs: pooled, registrationWrites: this.#registry?.writes ?? 0 };
   }
 
   /** @internal */
@@ -518,8 +527,9 @@ export class PageStore implements AsyncDisposable {
     if (writes && this.readOnly) throw new StorageError('EACCES', 'store is open read-only', { path: this.root });
   }
 
-  #refresh(): void {
-    const records = this.#log.readNew();
+  /** Reads what other processes committed. `exact`: see `CommitLog.readNew` (only `begin` may pass false). */
+  #refresh(exact = true): void {
+    const records = this.#log.readNew(exact);
     if (this.#log.generation !== this.#logGeneration) {
       // The log was compacted (here or elsewhere): rebuild from its checkpoint. Every open
       // snapshot is at or above it, so what they can see is unchanged.
@@ -536,10 +546,11 @@ export class PageStore implements AsyncDisposable {
     return [...new Set([...this.#active].map((t) => t.snapshot))].sort((a, b) => a - b);
   }
 
-  async #touch(txn: Transaction, ns: string): Promise<void> {
-    if (txn.touched.has(ns) || this.#registry === undefined) return;
+  /** Counts the transaction as operating on `ns`; a promise only when the registration must be written first. */
+  #touch(txn: Transaction, ns: string): Promise<void> | undefined {
+    if (txn.touched.has(ns) || this.#registry === undefined) return undefined;
     txn.touched.add(ns);
-    await this.#registry.opStarted(ns);
+    return this.#registry.opStarted(ns);
   }
 
   #finish(txn: Transaction, state: 'committed' | 'rolled-back'): void {
@@ -641,7 +652,8 @@ export class PageStore implements AsyncDisposable {
       for (let attempt = 1; ; attempt++) {
         try {
           await this.#ensureFolder(ns);
-          await writeFileDirect(file, bytes, true);
+          // Inline syncs when no other transaction of this store is open (see CommitLog.sync).
+          await writeFileDirect(file, bytes, this.#active.size <= 1 ? 'inline' : true);
           break;
         } catch (error) {
           if (!isStorageError(error, 'ENOENT') || attempt === 5) throw error;
@@ -652,9 +664,13 @@ export class PageStore implements AsyncDisposable {
     txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
   }
 
-  async #ensureFolder(ns: string): Promise<void> {
+  /** Makes the namespace's folder (durable with 'always'); a promise only when it is not known to exist. */
+  #ensureFolder(ns: string): Promise<void> | undefined {
     const rel = namespaceFolder(ns);
-    if (this.#durableDirs.has(rel)) return;
+    return this.#durableDirs.has(rel) ? undefined : this.#makeFolder(rel);
+  }
+
+  async #makeFolder(rel: string): Promise<void> {
     const dir = path.join(this.root, rel);
     try {
       await fs.mkdir(dir, { recursive: true });

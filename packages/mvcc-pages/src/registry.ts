@@ -54,6 +54,13 @@ export class ProcessRegistry {
   /** `ops` as of the last completed write: an increment from 0 there must be written before it counts. */
   #opsOnDisk: Record<string, number> = {};
   #timer: NodeJS.Timeout | undefined;
+  #writes = 0;
+  /** The file holds some operation count above the one in memory (see `#writeOnce`). */
+  #opsHigh = false;
+  /** Counts updates and flush requests; a write covers those counted when it started. */
+  #gen = 0;
+  /** `#gen` as of the start of the last completed write. */
+  #writtenGen = 0;
 
   private constructor(dir: string, token: string, lock: FileLock, entry: ProcessEntry) {
     this.dir = dir;
@@ -70,11 +77,11 @@ export class ProcessRegistry {
     return registry;
   }
 
-  /** Counts one more operation on `ns`; when the file said 0, it is rewritten before this resolves. */
-  async opStarted(ns: string): Promise<void> {
+  /** Counts one more operation on `ns`; when the file said 0, it is rewritten before the returned promise resolves (undefined: nothing to wait for). */
+  opStarted(ns: string): Promise<void> | undefined {
     const ops = { ...this.#entry.ops, [ns]: (this.#entry.ops[ns] ?? 0) + 1 };
     this.update({ ops });
-    if ((this.#opsOnDisk[ns] ?? 0) === 0) await this.flush();
+    return (this.#opsOnDisk[ns] ?? 0) === 0 ? this.flush() : undefined;
   }
 
   /** Counts one operation on `ns` less; written lazily (a count too high only makes others wait). */
@@ -92,10 +99,24 @@ export class ProcessRegistry {
    * transaction on a namespace keeps its count on disk above 0 instead of writing 1, 0, 1…
    */
   flushSoon(): void {
+    // Dirty even without an `update`: `beforeFlush` supplies fields (horizon, snapshots) as of the write.
+    this.#dirty = true;
+    this.#armTimer();
+  }
+
+  #armTimer(): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.flush().catch(() => undefined);
+      // One write of the entry as it is now, not `flush()`: that loops while updates keep
+      // coming, and a process committing back to back updates the entry every commit, so
+      // it would rewrite the file continuously (and often with an operation count of 0,
+      // which the next `opStarted` must then rewrite before it may count).
+      this.#writeOnce(true)
+        .then(() => {
+          if (this.#dirty || this.#opsHigh) this.#armTimer();
+        })
+        .catch(() => undefined);
     }, FLUSH_DELAY_MS);
     this.#timer.unref();
   }
@@ -103,6 +124,11 @@ export class ProcessRegistry {
   /** The registration's lock file (owner JSON, kept while the store is open); the commit lock links it. */
   get lockFile(): string {
     return this.#lock.path;
+  }
+
+  /** @internal How many times the registration file was written. */
+  get writes(): number {
+    return this.#writes;
   }
 
   get file(): string {
@@ -117,27 +143,65 @@ export class ProcessRegistry {
   update(change: Partial<ProcessEntry>): void {
     this.#entry = { ...this.#entry, ...change };
     this.#dirty = true;
+    this.#gen += 1;
   }
 
-  /** Writes the current entry; resolves once a write that includes every earlier `update` is done. */
+  /**
+   * Writes the current entry; resolves once a write that started after this call (so it
+   * includes every earlier `update`) is done. Not "until nothing changes": other
+   * transactions of the store keep updating the entry, and waiting for a quiet moment
+   * would rewrite the file over and over.
+   */
   async flush(): Promise<void> {
-    this.#dirty = true;
-    while (this.#dirty && !this.#closed) {
-      if (this.#writing !== undefined) {
-        await this.#writing;
-        continue;
+    const want = ++this.#gen;
+    while (this.#writtenGen < want && !this.#closed) {
+      this.#dirty = true;
+      await this.#writeOnce();
+    }
+  }
+
+  /**
+   * Waits for a write in flight, then (if anything changed) writes the entry as it is now,
+   * once. Only the timer's writes (`lowerOps`) lower operation counts on disk; the others
+   * (an operation starting, a TSN block) keep each count at least what the file said.
+   * Otherwise, with transactions on several namespaces, each urgent write would catch some
+   * other namespace between two of its transactions at 0, whose next transaction must then
+   * write again: a chain of writes, about one per commit. A count too high only makes a
+   * delete or rename elsewhere wait until the timer's next write.
+   */
+  async #writeOnce(lowerOps = false): Promise<void> {
+    if (this.#writing !== undefined) {
+      await this.#writing;
+      return;
+    }
+    if (!(this.#dirty || (lowerOps && this.#opsHigh)) || this.#closed) return;
+    this.#dirty = false;
+    const gen = this.#gen;
+    this.#entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
+    let entry = this.#entry;
+    if (lowerOps) this.#opsHigh = false;
+    else {
+      let ops: Record<string, number> | undefined;
+      for (const [ns, n] of Object.entries(this.#opsOnDisk)) {
+        if ((entry.ops[ns] ?? 0) < n) (ops ??= { ...entry.ops })[ns] = n;
       }
-      this.#dirty = false;
-      const entry = this.#beforeFlush?.(this.#entry) ?? this.#entry;
-      this.#entry = entry;
-      const text = JSON.stringify(entry);
-      this.#writing = writeFileAtomic(this.file, text, { sync: false }).then(() => {
+      if (ops !== undefined) {
+        entry = { ...entry, ops };
+        this.#opsHigh = true; // the timer's next write lowers them
+        this.#armTimer();
+      }
+    }
+    const text = JSON.stringify(entry);
+    this.#writes += 1;
+    this.#writing = writeFileAtomic(this.file, text, { sync: false })
+      .then(() => {
         this.#opsOnDisk = entry.ops;
-      }).finally(() => {
+        this.#writtenGen = Math.max(this.#writtenGen, gen);
+      })
+      .finally(() => {
         this.#writing = undefined;
       });
-      await this.#writing;
-    }
+    await this.#writing;
   }
 
   /** Lets the store refresh fields (the horizon) right before each write. */

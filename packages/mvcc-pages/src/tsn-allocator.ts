@@ -6,12 +6,19 @@ import type { ProcessRegistry } from './registry.js';
 
 /**
  * TSNs come from a durable counter, `.mvcc/tsn.json` = `{ "next": N }`. A store takes a
- * block of `BLOCK` TSNs at a time under `.mvcc/tsn.lock`: it records the block in its
+ * block of TSNs at a time (`TSN_BLOCK`, doubling up to `TSN_BLOCK_MAX`) under `.mvcc/tsn.lock`: it records the block in its
  * registration first and then moves the counter (fsynced), so every TSN below the
  * counter belongs to a registered block, and a TSN is never handed out twice, not even
  * after a machine crash.
  */
 export const TSN_BLOCK = 128;
+/**
+ * Each further block of a store is twice the last, up to this: a reservation costs a lock,
+ * a registration write and two fsyncs (counter and folder), which a store committing
+ * back to back would otherwise pay every 128 commits. TSNs are only names, so a larger
+ * block left unused by a crash costs nothing but numbers.
+ */
+export const TSN_BLOCK_MAX = 4096;
 
 export class TsnAllocator {
   readonly #dir: string;
@@ -19,6 +26,7 @@ export class TsnAllocator {
   #next = 0;
   #end = 0;
   #refill: Promise<void> | undefined;
+  #blockSize = TSN_BLOCK;
 
   constructor(dir: string, registry: ProcessRegistry) {
     this.#dir = dir;
@@ -39,7 +47,8 @@ export class TsnAllocator {
     const lock = await FileLock.acquire(path.join(this.#dir, 'tsn.lock'), { waitMs: 30_000, retryDelayMs: 2 });
     try {
       const first = readCounter(this.#dir);
-      const block: [number, number] = [first, first + TSN_BLOCK];
+      const block: [number, number] = [first, first + this.#blockSize];
+      this.#blockSize = Math.min(TSN_BLOCK_MAX, this.#blockSize * 2);
       this.#registry.update({ blocks: [...this.#registry.entry.blocks, block] });
       await this.#registry.flush();
       await writeFileAtomic(path.join(this.#dir, 'tsn.json'), `${JSON.stringify({ next: block[1] })}\n`, { sync: true });

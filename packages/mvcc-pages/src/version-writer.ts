@@ -18,9 +18,13 @@ export interface PendingVersion {
   stillCurrent: () => boolean;
 }
 
+/** Queue length at which superseded entries are dropped (then twice the live ones). */
+const PRUNE_AT = 1024;
+
 export class VersionWriter {
   readonly #pending: PendingVersion[] = [];
   readonly #onError: (message: string) => void;
+  #pruneAt = PRUNE_AT;
   #running: Promise<void> = Promise.resolve();
 
   constructor(onError: (message: string) => void) {
@@ -29,6 +33,15 @@ export class VersionWriter {
 
   add(version: PendingVersion): void {
     this.#pending.push(version);
+    // Commits that sync inline never yield to the event loop, so a tight loop of them keeps
+    // the flush timer from firing: drop what a newer commit hid (it would be skipped
+    // anyway), so the queue holds at most about one entry per live page.
+    if (this.#pending.length >= this.#pruneAt) {
+      const live = this.#pending.filter((v) => v.stillCurrent());
+      this.#pending.length = 0;
+      for (const v of live) this.#pending.push(v);
+      this.#pruneAt = Math.max(PRUNE_AT, 2 * live.length);
+    }
   }
 
   /** Writes every pending version file; resolves when they (and earlier flushes) are done. Never rejects. */

@@ -29,20 +29,22 @@ interface Compaction {
  * returns the last acknowledged k. READY and C come on stdout (they only start the timer);
  * the acknowledgements come from the progress log beside the store (see killAfterCue).
  */
-async function runAndKill(dir: string, durability: string, delayMs: number, compaction?: Compaction): Promise<{ ready: number; maxAck: number }> {
+async function runAndKill(dir: string, durability: string, delayMs: number, compaction?: Compaction, groupLoops = 0): Promise<{ ready: number; maxAck: number; groupAcks: Map<number, number> }> {
   const killDuring = compaction?.killDuring === true;
   const { cues, progress } = await killAfterCue({
-    args: [fixture('crash-writer.mjs'), dir, durability, ...(compaction ? [String(compaction.every)] : [])],
+    args: [fixture('crash-writer.mjs'), dir, durability, String(compaction?.every ?? 0), String(groupLoops)],
     progressLog: `${dir}.progress`,
     armOn: (cue) => ((killDuring ? cue === 'C' || cue.startsWith('C ') : cue.startsWith('READY ')) ? delayMs : undefined),
   });
   const ready = Number(cues.find((cue) => cue.startsWith('READY '))?.split(' ')[1] ?? -1);
   let maxAck = -1;
+  const groupAcks = new Map<number, number>();
   for (const line of progress) {
-    const [kind, value] = line.split(' ');
+    const [kind, value, g] = line.split(' ');
     if (kind === 'A') maxAck = Math.max(maxAck, Number(value));
+    if (kind === 'G') groupAcks.set(Number(value), Math.max(groupAcks.get(Number(value)) ?? 0, Number(g)));
   }
-  return { ready, maxAck };
+  return { ready, maxAck, groupAcks };
 }
 
 /** Every version file in the store's namespace folders: [folder, tsn]. */
@@ -63,8 +65,8 @@ function versionFiles(root: string): { rel: string; tsn: number }[] {
 }
 
 describe('crash safety', () => {
-  it(`SIGKILL at random points (${KILLS} kills): every acknowledged commit is whole, no partial commit shows, cleanup removes the debris`, { timeout: 300_000 }, async () => {
-    const finals = await Promise.all(Array.from({ length: LANES }, (_, lane) => killLane(path.join(root, `lane${lane}`), KILLS / LANES, 20261129 + lane)));
+  it(`SIGKILL at random points (${KILLS} kills, in half of them ${GROUP_LOOPS} more transactions committing beside the writer's, sharing fdatasyncs): every acknowledged commit is whole, no partial commit shows, cleanup removes the debris`, { timeout: 300_000 }, async () => {
+    const finals = await Promise.all(Array.from({ length: LANES }, (_, lane) => killLane(path.join(root, `lane${lane}`), KILLS / LANES, 20261129 + lane, undefined, lane === 1 ? GROUP_LOOPS : 0)));
     expect(finals.reduce((s, k) => s + k, 0)).toBeGreaterThan(0);
   });
 
@@ -77,19 +79,23 @@ describe('crash safety', () => {
 });
 
 const COMPACTION_KILLS = 16;
+/** Concurrent committers beside the crash writer's own loop in one lane (in-process group commit). */
+const GROUP_LOOPS = 3;
 
 /** `kills` kill-and-check cycles on one store; returns the final k. */
-async function killLane(dir: string, kills: number, seed: number, compaction?: (kill: number) => Compaction): Promise<number> {
+async function killLane(dir: string, kills: number, seed: number, compaction?: (kill: number) => Compaction, groupLoops = 0): Promise<number> {
     mkdirSync(dir);
     const random = rng(seed);
     let expectedAtLeast = 0;
     let compactedAtLeastOnce = compaction === undefined;
     let killedMidCompaction = 0;
+    /** Per group loop: the highest counter acknowledged so far (over all kills). */
+    const groupExpected = new Map<number, number>();
     for (let kill = 0; kill < kills; kill++) {
       const durability = kill % 2 === 0 ? 'always' : 'commit';
       const c = compaction?.(kill);
       const delay = c?.killDuring === true ? Math.floor(random() * 15) : Math.floor(random() * 150);
-      const { ready, maxAck } = await runAndKill(dir, durability, delay, c);
+      const { ready, maxAck, groupAcks } = await runAndKill(dir, durability, delay, c, groupLoops);
       if (existsSync(path.join(dir, '.mvcc', NEXT_LOG))) killedMidCompaction += 1;
       expect(ready).toBeGreaterThanOrEqual(expectedAtLeast);
       // Read-only: what any reader sees right after the crash, before a writer repairs anything.
@@ -99,7 +105,7 @@ async function killLane(dir: string, kills: number, seed: number, compaction?: (
       if (!namespaces.includes('crash.a')) {
         // Killed before the very first commit: then nothing at all may show.
         expect(maxAck).toBe(-1);
-        expect(namespaces).toEqual([]);
+        expect(namespaces.filter((n) => !n.startsWith('crash.g'))).toEqual([]); // the group loops commit on their own
       } else {
         const values = await Promise.all(['crash.a', 'crash.b.deep.er', 'crash.c'].map(async (ns) => ((await store.readPage(txn, ns, 'page001')) as { k: number }[])[0]!.k));
         // All three namespaces carry the same k: a commit shows whole or not at all.
@@ -110,6 +116,13 @@ async function killLane(dir: string, kills: number, seed: number, compaction?: (
         const logged = store.listNamespaces(txn).includes('crash.log') ? await store.getMatchingObjects(txn, 'crash.log') : [];
         expect(logged.map((m) => (m.object as { k: number }).k)).toEqual(Array.from({ length: Math.floor(k / 5) }, (_, i) => (i + 1) * 5));
         expectedAtLeast = k;
+      }
+      for (let i = 0; i < groupLoops; i++) {
+        // A commit of a group loop resolved only after an fdatasync that covered its line.
+        const acked = Math.max(groupAcks.get(i) ?? 0, groupExpected.get(i) ?? 0);
+        const g = namespaces.includes(`crash.g${i}`) ? ((await store.readPage(txn, `crash.g${i}`, 'page001')) as { g: number }[])[0]!.g : 0;
+        expect(g, `kill ${kill}, group loop ${i}`).toBeGreaterThanOrEqual(acked);
+        groupExpected.set(i, g);
       }
       await store.rollback(txn);
       if (store.index.base > 0) compactedAtLeastOnce = true;

@@ -73,8 +73,9 @@ describe('namespace operations', () => {
     expect(await store.readPage(old, 'zoo.cats', 'page001')).toEqual([{ c: 1 }]);
     await store.rollback(old);
     await store.rollback(now);
-    await store.cleanup();
-    expect(existsSync(path.join(dir, 'zoo'))).toBe(false);
+    const stats = await store.cleanup();
+    const left = (d: string): string => (existsSync(d) ? readdirSync(d, { recursive: true }).join(',') : '');
+    expect(existsSync(path.join(dir, 'zoo')), `left in zoo: ${left(path.join(dir, 'zoo'))}; cleanup: ${JSON.stringify(stats)}`).toBe(false);
     expect(existsSync(path.join(dir, 'zoodle'))).toBe(true);
   });
 
