@@ -1,6 +1,6 @@
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { fromNodeError } from '@store/backend-core';
+import { fromNodeError, isStorageError } from '@store/backend-core';
 import { PREALLOC_BYTES, encodeLine, type CommitLog } from './commit-log.js';
 import { fdatasync, fsyncDir } from './fs-util.js';
 import { readPeers } from './registry.js';
@@ -78,9 +78,8 @@ export async function compactLog(ctx: CompactionContext): Promise<CompactStats> 
     if (log.inode !== inode) return none; // switched by another process meanwhile
     const v = index.visible(p.ns, p.page, at)!;
     if (v.logOffset === -1) continue; // folded by an earlier compaction, fsynced then
-    await ctx.versionText(p.ns, p.page, v);
     const file = ctx.versionFile(p.ns, p.page, v.tsn);
-    await syncFile(file);
+    if (!(await makeDurable(ctx, p.ns, p.page, v, file))) continue;
     filesSynced += 1;
     for (let d = path.dirname(file); d.length > ctx.root.length; d = path.dirname(d)) dirs.add(d);
   }
@@ -97,7 +96,7 @@ export async function compactLog(ctx: CompactionContext): Promise<CompactStats> 
     const header = encodeLine(checkpoint);
     const next = path.join(ctx.meta, NEXT_LOG);
     writeWhole(next, [header, tail, Buffer.alloc(PREALLOC_BYTES)]);
-    await syncFile(next);
+    await syncFile(next, path.relative(ctx.root, next));
     try {
       renameSync(next, log.file);
     } catch (error) {
@@ -132,17 +131,39 @@ function writeWhole(file: string, parts: Buffer[]): void {
   }
 }
 
-async function syncFile(file: string): Promise<void> {
+/**
+ * Step 1 for one version: its text checked (or restored from the log) and its file fdatasynced.
+ * A cleanup — of this process or another — may remove the file between the two: it removes
+ * only versions no open snapshot can see, so the file is written again from the log and
+ * synced; when that keeps failing and a newer commit has hidden the version, nothing can
+ * read it any more and it needs no file (false). Errors name paths relative to the store.
+ */
+async function makeDurable(ctx: CompactionContext, ns: string, page: number, v: Version, file: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    await ctx.versionText(ns, page, v);
+    try {
+      await syncFile(file, path.relative(ctx.root, file));
+      return true;
+    } catch (error) {
+      if (!isStorageError(error, 'ENOENT')) throw error;
+      const index = ctx.refresh();
+      if (index.visible(ns, page, index.end)?.tsn !== v.tsn) return false;
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function syncFile(file: string, shown: string): Promise<void> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (error) {
-    throw fromNodeError(error, file, 'open');
+    throw fromNodeError(error, shown, 'open');
   }
   try {
     await fdatasync(fd);
   } catch (error) {
-    throw fromNodeError(error, file, 'fsync');
+    throw fromNodeError(error, shown, 'fsync');
   } finally {
     closeSync(fd);
   }

@@ -210,6 +210,8 @@ export class PageStore implements AsyncDisposable {
     parseNamespace(ns);
     const page = pageNumber(pageId);
     if (!Array.isArray(objects)) throw new StorageError('EINVAL', 'objects must be an array', { path: `${ns}/${pageName(page)}` });
+    // Taken now: the write runs after awaits, and the caller may change its objects meanwhile.
+    const own = ownCopy(objects, `${ns}/${pageName(page)}`, () => serializePage(this.#adapter, ns, page, txn.tsn, objects));
     return txn.run(async () => {
       const key = pageKey(ns, page);
       if (!txn.reads.has(key) && !txn.writes.has(key)) {
@@ -219,7 +221,7 @@ export class PageStore implements AsyncDisposable {
         throw new StorageError('ENOENT', 'page does not exist', { path: `${ns}/${pageName(page)}` });
       }
       await this.#touch(txn, ns);
-      await this.#writeVersion(txn, ns, page, objects);
+      await this.#writeVersion(txn, ns, page, own);
     });
   }
 
@@ -228,9 +230,11 @@ export class PageStore implements AsyncDisposable {
    * exceed `pageSize` (always, with `forceOneObjectPerPage`). Creates the namespace if
    * needed. Returns the page id.
    */
-  async insertObject(txn: Transaction, ns: string, object: Value): Promise<PageId> {
+  async insertObject(txn: Transaction, ns: string, value: Value): Promise<PageId> {
     this.#own(txn, true);
     parseNamespace(ns);
+    // Taken now: the write runs after awaits, and the caller may change its object meanwhile.
+    const object = ownCopy(value, ns, () => serializePage(this.#adapter, ns, 1, txn.tsn, [value]));
     return txn.run(async () => {
       await this.#touch(txn, ns);
       if (!this.#nsExistsIn(txn, ns)) await this.#createIn(txn, ns);
@@ -636,6 +640,9 @@ export class PageStore implements AsyncDisposable {
   }
 
   async #writeVersion(txn: Transaction, ns: string, page: number, objects: readonly Value[], text?: string): Promise<void> {
+    // The callers hand over objects the store owns (copies taken at the API call, or pages it
+    // read): frozen, so what commits and what this transaction reads back stay the same.
+    const own = deepFreeze(objects);
     const body = text ?? serializePage(this.#adapter, ns, page, txn.tsn, objects);
     const bytes = Buffer.from(body, 'utf8');
     if (bytes.length > this.config.pageSize) {
@@ -661,7 +668,7 @@ export class PageStore implements AsyncDisposable {
         }
       }
     }
-    txn.writes.set(pageKey(ns, page), { ns, page, objects: deepFreeze(structuredClone(objects)), text: body, crc: hex8(crc32c(bytes)), file });
+    txn.writes.set(pageKey(ns, page), { ns, page, objects: own, text: body, crc: hex8(crc32c(bytes)), file });
   }
 
   /** Makes the namespace's folder (durable with 'always'); a promise only when it is not known to exist. */
@@ -820,3 +827,17 @@ export class PageStore implements AsyncDisposable {
   }
 }
 
+/**
+ * A frozen deep copy of objects a caller passed in, so later changes to its own objects
+ * cannot reach a write that runs after awaits. What cannot be copied (functions, symbols)
+ * cannot be page text either: `serialize` then throws the format adapter's `EINVAL` naming
+ * the field, else a plain `EINVAL`.
+ */
+function ownCopy<T>(value: T, where: string, serialize: () => unknown): T {
+  try {
+    return deepFreeze(structuredClone(value));
+  } catch (error) {
+    serialize();
+    throw new StorageError('EINVAL', `objects must be plain data (${(error as Error).message})`, { path: where, cause: error });
+  }
+}

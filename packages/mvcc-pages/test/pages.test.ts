@@ -119,6 +119,27 @@ describe('pages', () => {
     expect(await store.readPage(after, 'a', 'page001')).toEqual([{ n: 1 }]);
   });
 
+  it('objects are taken at the call: changing them while the write is in flight changes neither what commits nor what the transaction reads', async () => {
+    const { store } = await open();
+    const t0 = await store.begin();
+    const inserted = { n: 1, list: [1] };
+    const insert = store.insertObject(t0, 'a', inserted);
+    inserted.n = 666;
+    inserted.list.push(666);
+    await insert;
+    await store.commit(t0);
+    const t = await store.begin();
+    expect(await store.readPage(t, 'a', 'page001')).toEqual([{ n: 1, list: [1] }]);
+    const update = [{ n: 2 }];
+    const pending = store.updatePage(t, 'a', 'page001', update);
+    update[0]!.n = 777;
+    update.push({ n: 778 });
+    await pending;
+    expect(await store.readPage(t, 'a', 'page001')).toEqual([{ n: 2 }]);
+    await store.commit(t);
+    expect(await store.readPage(await store.begin(), 'a', 'page001')).toEqual([{ n: 2 }]);
+  });
+
   it('returned objects are copies: changing them changes nothing stored', async () => {
     const { store } = await open();
     const t0 = await store.begin();
