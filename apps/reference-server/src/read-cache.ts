@@ -95,10 +95,16 @@ export class FileReadCache {
 
   /** The bytes and ETag of `key` (a key already checked by the path rules); errors are the backend's. */
   async read(key: string): Promise<FileRead> {
+    return (await this.readUpTo(key, Infinity))!;
+  }
+
+  /** `read`, or `undefined` when the path names a file over `wholeMax` bytes (not read: the caller streams it). */
+  async readUpTo(key: string, wholeMax: number): Promise<FileRead | undefined> {
     // The key passed the path rules (no empty, `.` or `..` segment, no backslash or NUL): joining
     // it needs no normalising, and path.join showed in the GET profile.
     const host = this.#prefix + key;
     const before = statOf(host);
+    if (before !== undefined && before.isFile() && before.size > wholeMax) return undefined;
     const hit = this.#entries.get(key);
     if (hit !== undefined && before !== undefined && sameFile(hit, before)) {
       this.#hits++;

@@ -17,20 +17,26 @@ export function checkId(id: unknown, field: string): number {
 }
 
 /**
- * The vector as float32 (the input itself when it already is one), after checking its
- * length against `dimension` (0 = not fixed yet) and that every value is finite in float32.
+ * A copy of the vector as float32, after checking its length against `dimension` (0 = not
+ * fixed yet) and that every value is finite in float32. The copy is what gets checked,
+ * written and indexed for search: the record is encoded later (after earlier writes), and
+ * the caller may reuse its array meanwhile. `into` (`dimension` floats), when given, receives
+ * the copy: a batch copies into one block instead of allocating a buffer per vector.
  * `item` is the field name for errors, or the index of a `putBatch` item (its field is then
  * `items[item].vector`, a string built only for an error: one per vector would cost more
  * than the check).
  */
-export function checkVector(vector: unknown, dimension: number, item: string | number): Float32Array {
+export function checkVector(vector: unknown, dimension: number, item: string | number, into?: Float32Array): Float32Array {
   // The common case inline: a Float32Array of the file's dimension (dimension 0 = not fixed yet takes the slow path).
   if (!(vector instanceof Float32Array) || vector.length !== dimension) {
     return checkVectorSlow(vector, dimension, typeof item === 'number' ? `items[${item}].vector` : item);
   }
-  // A copy taken now is what gets checked, written and indexed for search: the record is
-  // encoded later (after earlier writes), and the caller may reuse its array meanwhile.
-  const values = vector.slice();
+  let values: Float32Array;
+  if (into === undefined) values = vector.slice();
+  else {
+    into.set(vector);
+    values = into;
+  }
   for (let i = 0; i < values.length; i++) {
     const x = values[i]!;
     // x - x is NaN for NaN and ±Infinity: one test for both.

@@ -61,6 +61,7 @@ export function checkBatch(items: readonly PutItem[], dimension: number): Batch 
   table.fill(0, 0, slots);
   const mask = slots - 1;
   let others: Set<string> | undefined;
+  let block: Float32Array | undefined;
   for (let i = 0; i < n; i++) {
     const item = items[i] as PutItem | undefined;
     if (item === null || typeof item !== 'object') throw new StorageError('EINVAL', `items[${i}] must be an object`, { field: `items[${i}]` });
@@ -90,7 +91,9 @@ export function checkBatch(items: readonly PutItem[], dimension: number): Batch 
     }
     if (duplicate) throw new StorageError('EINVAL', `items[${i}].id '${id}' appears twice in the batch`, { field: `items[${i}].id` });
     ids[i] = id;
-    const values = checkVector(item.vector, dimension, i);
+    // Once the dimension is known, every vector is copied into one block for the batch.
+    if (block === undefined && dimension > 0) block = new Float32Array(n * dimension);
+    const values = checkVector(item.vector, dimension, i, block?.subarray(i * dimension, (i + 1) * dimension));
     dimension = values.length;
     vectors[i] = values;
     if (item.metadata !== undefined && item.metadata !== null) {

@@ -109,7 +109,7 @@ describe('put, get, has, delete, scan', () => {
     expect((await vf.verify()).problems).toEqual([]);
     // A detached array is refused with a StorageError, not a TypeError.
     const gone = new Float32Array([1, 2]);
-    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    structuredClone(gone.buffer, { transfer: [gone.buffer as ArrayBuffer] });
     await expect(vf.put('gone', gone)).rejects.toMatchObject({ code: 'EINVAL' });
   });
 
@@ -118,7 +118,7 @@ describe('put, get, has, delete, scan', () => {
     await vf.putBatch([{ id: 'a', vector: [1, 2, 3, 4] }, { id: 'b', vector: [5, 6, 7, 8] }]);
     const a = (await vf.get('a'))!.vector;
     // What a postMessage(a, [a.buffer]) to a worker does to this thread's buffer.
-    structuredClone(a.buffer, { transfer: [a.buffer] });
+    structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
     expect(a.length).toBe(0);
     expect(Array.from((await vf.get('b'))!.vector)).toEqual([5, 6, 7, 8]);
     expect(Array.from((await vf.get('a'))!.vector)).toEqual([1, 2, 3, 4]);

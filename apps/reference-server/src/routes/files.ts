@@ -6,7 +6,7 @@ import { etagOf, matches, parseRange } from '../etag.js';
 import { HttpError } from '../http-error.js';
 import { keyFromUrl, strictQueryParam } from '../key.js';
 import { KeyedChain } from '../keyed-chain.js';
-import { LargeFiles } from '../large-file.js';
+import { LargeFiles, STREAM_ABOVE } from '../large-file.js';
 import { readRangeConsistently } from '../range-read.js';
 import { FileReadCache, type FileRead } from '../read-cache.js';
 import type { RouteFamily } from './family.js';
@@ -55,8 +55,14 @@ const files: RouteFamily = {
     const cache = FileReadCache.for(backend, ctx.limits.readCacheBytes);
     const large = LargeFiles.for(backend);
     /** The whole file and its ETag: from the small-file cache when there is one, else one backend read. */
-    const readWhole = async (key: string): Promise<FileRead> => {
-      if (cache !== undefined) return cache.read(key);
+    /**
+     * The whole file and its ETag: from the small-file cache when there is one, else one
+     * backend read. `undefined`: a file over STREAM_ABOVE on the data directory, to be
+     * streamed (the cache's own stat tells, so a GET costs no extra system call for it).
+     */
+    const readWhole = async (key: string): Promise<FileRead | undefined> => {
+      if (cache !== undefined) return cache.readUpTo(key, STREAM_ABOVE);
+      if (large?.sizeIfLarge(key) !== undefined) return undefined;
       const data = await backend.readFile(key);
       return { data, etag: etagOf(data) };
     };
@@ -223,11 +229,12 @@ const files: RouteFamily = {
           return sendBytes(reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`), read.bytes);
         }
       }
-      if (large?.sizeIfLarge(key) !== undefined) {
-        const { size, stream } = await large.open(key);
+      const whole = await readWhole(key);
+      if (whole === undefined) {
+        const { size, stream } = await large!.open(key);
         return reply.type('application/octet-stream').header('accept-ranges', 'bytes').header('content-length', size).send(stream);
       }
-      const { data, etag } = await readWhole(key);
+      const { data, etag } = whole;
       void reply.header('etag', etag).header('accept-ranges', 'bytes');
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) return reply.code(304).send();
@@ -251,13 +258,14 @@ const files: RouteFamily = {
           const names = await backend.listFiles(key);
           return reply.type('application/json; charset=utf-8').header('content-length', Buffer.byteLength(JSON.stringify(names))).send();
         }
-        if (large?.sizeIfLarge(key) !== undefined) {
-          // The size of the opened descriptor, after the path checks (the hint's stat follows symlinks anywhere).
-          const { size, stream } = await large.open(key);
+        const whole = await readWhole(key);
+        if (whole === undefined) {
+          // The size of the opened descriptor, after the path checks (a stat of the path follows symlinks anywhere).
+          const { size, stream } = await large!.open(key);
           stream.destroy();
           return reply.type('application/octet-stream').header('accept-ranges', 'bytes').header('content-length', size).send();
         }
-        const { data, etag } = await readWhole(key);
+        const { data, etag } = whole;
         return reply
           .type('application/octet-stream')
           .header('etag', etag)
