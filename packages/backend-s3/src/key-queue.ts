@@ -7,11 +7,6 @@
 export class KeyQueue {
   readonly #tails = new Map<string, Promise<void>>();
 
-  /** True when a call for `key` is queued or running (a new one would have to wait). */
-  busy(key: string): boolean {
-    return this.#tails.has(key);
-  }
-
   run<T>(key: string, operation: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
     const result = previous === undefined ? operation() : previous.then(operation);

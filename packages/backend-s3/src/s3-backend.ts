@@ -18,6 +18,7 @@ import {
   type ListOptions,
   type StorageBackend,
 } from '@store/backend-core';
+import { BodyCopies } from './body-copy.js';
 import { readBody } from './body.js';
 import { EtagHints } from './etag-hints.js';
 import { KeyQueue } from './key-queue.js';
@@ -100,6 +101,8 @@ export class S3Backend implements StorageBackend {
   readonly prefix: string;
   readonly #client: S3Client;
   readonly #ownsClient: boolean;
+  /** Copies of bodies taken at the call; up to 64 MiB of large copy buffers kept for reuse. */
+  readonly #copies = new BodyCopies(64 * 1024 * 1024);
   readonly #keys: KeyMapper;
   readonly #queue = new KeyQueue();
   readonly #multipartThreshold: number;
@@ -162,8 +165,12 @@ export class S3Backend implements StorageBackend {
 
   async writeFile(path: string, data: Uint8Array): Promise<void> {
     const k = this.#file(path);
-    const body = this.#own(k, data);
-    await this.#queue.run(k.key, () => this.#put(k, body, undefined));
+    const { body, release } = this.#own(k, data);
+    try {
+      await this.#queue.run(k.key, () => this.#put(k, body, undefined));
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -182,9 +189,14 @@ export class S3Backend implements StorageBackend {
       condition !== null &&
       (('ifNoneMatch' in condition && condition.ifNoneMatch === '*') || ('ifMatch' in condition && typeof condition.ifMatch === 'string' && condition.ifMatch !== ''));
     if (!valid) throw new StorageError('EINVAL', "condition must be { ifNoneMatch: '*' } or { ifMatch: etag }", { path, field: 'condition' });
-    const body = this.#own(k, data);
-    if (body.byteLength > MAX_SINGLE_PUT) throw new StorageError('EINVAL', 'conditional writes are single PUTs, at most 5 GiB', { path });
-    return this.#queue.run(k.key, async () => ({ etag: (await this.#put(k, body, condition)) ?? '' }));
+    if (!(data instanceof Uint8Array)) throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: k.path });
+    if (data.byteLength > MAX_SINGLE_PUT) throw new StorageError('EINVAL', 'conditional writes are single PUTs, at most 5 GiB', { path });
+    const { body, release } = this.#own(k, data);
+    try {
+      return await this.#queue.run(k.key, async () => ({ etag: (await this.#put(k, body, condition)) ?? '' }));
+    } finally {
+      release();
+    }
   }
 
   async readFile(path: string): Promise<Uint8Array> {
@@ -303,9 +315,9 @@ export class S3Backend implements StorageBackend {
    * (checks, signing, a write of the same key ahead of it), so what the caller does with its
    * buffer once the call returned must not reach the store (conformance SB-BYTES-07).
    */
-  #own(k: ParsedKey, data: Uint8Array): Uint8Array {
+  #own(k: ParsedKey, data: Uint8Array): { body: Uint8Array; release: () => void } {
     if (!(data instanceof Uint8Array)) throw new StorageError('EINVAL', 'data must be a Uint8Array', { path: k.path });
-    return new Uint8Array(data);
+    return this.#copies.copy(data);
   }
 
   /**
