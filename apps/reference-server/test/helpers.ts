@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -91,4 +91,33 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): P
 
 export async function json(response: Response): Promise<unknown> {
   return JSON.parse(await response.text()) as unknown;
+}
+
+// Swaps two directories atomically (renameat2 RENAME_EXCHANGE; Node has no binding for it)
+// for argv[3] seconds, ending as it started.
+const SWAPPER = `
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+n, end = 0, time.time() + float(sys.argv[3])
+while time.time() < end:
+    if libc.renameat2(-100, a, -100, b, 2) != 0:
+        raise OSError(ctypes.get_errno(), 'renameat2')
+    n += 1
+if n % 2: libc.renameat2(-100, a, -100, b, 2)
+`;
+
+/** Whether python3 with a libc renameat2 is here (tests that swap directories skip without it). */
+export const HAVE_SWAPPER = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Another process swapping directories `a` and `b` back and forth for `seconds`, ending as
+ * they were: for races in which a directory above a file is swapped away and back (A → B → A)
+ * while a read is in flight.
+ */
+export function swapDirectories(a: string, b: string, seconds: number): { done: Promise<number | null>; running: () => boolean } {
+  const child = spawn('python3', ['-c', SWAPPER, a, b, String(seconds)], { stdio: 'inherit' });
+  let running = true;
+  const done = new Promise<number | null>((resolve) => child.once('exit', resolve)).finally(() => (running = false));
+  return { done, running: () => running };
 }

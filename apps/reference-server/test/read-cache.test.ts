@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemBackend, MemoryBackend } from '@store/backend-core';
 import { etagOf } from '../src/etag.js';
 import { FileReadCache } from '../src/read-cache.js';
-import { startServer, tempDir, type Running } from './helpers.js';
+import { HAVE_SWAPPER, startServer, swapDirectories, tempDir, type Running } from './helpers.js';
 
 // Only files whose ctime is 2 s old are cached: the files are made first, then one wait.
 let root: string;
@@ -116,33 +115,15 @@ describe('FileReadCache (small-file GET cache over a FilesystemBackend)', () => 
   });
 });
 
-// Swaps two directories atomically (renameat2 RENAME_EXCHANGE; Node has no binding for it)
-// for argv[3] seconds, ending as it started.
-const SWAPPER = `
-import ctypes, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-a, b = sys.argv[1].encode(), sys.argv[2].encode()
-n, end = 0, time.time() + float(sys.argv[3])
-while time.time() < end:
-    if libc.renameat2(-100, a, -100, b, 2) != 0:
-        raise OSError(ctypes.get_errno(), 'renameat2')
-    n += 1
-if n % 2: libc.renameat2(-100, a, -100, b, 2)
-`;
-const HAVE_SWAPPER = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' }).status === 0;
-
 describe('FileReadCache against directories swapped by another process', () => {
   it.skipIf(!HAVE_SWAPPER)('never keeps the bytes of one file under the identity of another (A -> B -> A while a read is in flight)', async () => {
     // Caches filled while another process swaps aba-d and aba-e back and forth: a read that
     // opened aba-d/f while it was B's file, between two stats that both saw A's, was cached
     // as A's (the fault the descriptor's own fstat now rules out).
     const d = path.join(data, 'aba-d');
-    const swapper = spawn('python3', ['-c', SWAPPER, d, path.join(data, 'aba-e'), '3'], { stdio: 'inherit' });
-    const done = new Promise<number | null>((resolve) => swapper.once('exit', resolve));
-    let running = true;
-    void done.then(() => (running = false));
+    const swapper = swapDirectories(d, path.join(data, 'aba-e'), 3);
     const caches: FileReadCache[] = [];
-    while (running) {
+    while (swapper.running()) {
       // A fresh cache each time: every read is a miss that may fill it.
       const cache = FileReadCache.for(backend, 1 << 20)!;
       await cache.read('aba-d/f').catch(() => undefined);
@@ -150,7 +131,7 @@ describe('FileReadCache against directories swapped by another process', () => {
       if (caches.length > 400) caches.shift();
       await new Promise((r) => setImmediate(r));
     }
-    expect(await done).toBe(0);
+    expect(await swapper.done).toBe(0);
     expect(readFileSync(path.join(d, 'f'))[0]).toBe(0x41); // the swapper ended where it started
     for (const cache of caches) expect(String.fromCharCode((await cache.read('aba-d/f')).data[0]!)).toBe('A');
   }, 30_000);

@@ -307,6 +307,22 @@ export class FilesystemBackend implements StorageBackend {
   }
 
   async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    return (await this.#readRange(key, offset, length, false)).data;
+  }
+
+  /**
+   * `readRange`, plus the `fstat` (bigint) of the very descriptor the bytes came from, taken
+   * after the read: the size and times of the file the bytes belong to, for an answer that
+   * pairs a slice with its file's size (HTTP `Content-Range`). A `stat` of the path before
+   * or after cannot vouch for that (a directory above may be swapped away and back between).
+   * Same errors as `readRange`.
+   */
+  async readRangeWithStat(key: string, offset: number, length: number): Promise<{ data: Uint8Array; stat: BigIntStats }> {
+    const { data, stat } = await this.#readRange(key, offset, length, true);
+    return { data, stat: stat! };
+  }
+
+  async #readRange(key: string, offset: number, length: number, withStat: boolean): Promise<{ data: Uint8Array; stat: BigIntStats | undefined }> {
     const segments = this.#parse(key);
     checkRange(key, offset, length);
     const real = await this.#resolveExisting(segments, key);
@@ -321,7 +337,7 @@ export class FilesystemBackend implements StorageBackend {
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      return buffer.subarray(0, filled);
+      return { data: buffer.subarray(0, filled), stat: withStat ? await handle.stat({ bigint: true }) : undefined };
     } catch (error) {
       throw fromNodeError(error, key, 'read');
     } finally {

@@ -85,7 +85,7 @@ describe('FilesystemBackend recovery of orphaned temp files', () => {
 });
 
 describe('FilesystemBackend details', () => {
-  test('readFileWithStat: the bytes and the fstat of the descriptor they were read from', async () => {
+  test('readFileWithStat and readRangeWithStat: the bytes and the fstat of the descriptor they were read from', async () => {
     const backend = new FilesystemBackend(root);
     await backend.writeFile('d/f', bytes('A-bytes'));
     await backend.writeFile('e/f', bytes('B-bytes'));
@@ -99,11 +99,18 @@ describe('FilesystemBackend details', () => {
     renameSync(path.join(root, 'd'), path.join(root, 'tmp'));
     renameSync(path.join(root, 'e'), path.join(root, 'd'));
     const swapped = await backend.readFileWithStat('d/f');
+    const swappedRange = await backend.readRangeWithStat('d/f', 2, 3);
     renameSync(path.join(root, 'd'), path.join(root, 'e'));
     renameSync(path.join(root, 'tmp'), path.join(root, 'd'));
     expect(Buffer.from(swapped.data).toString()).toBe('B-bytes');
     expect(swapped.stat.ino).toBe(statSync(path.join(root, 'e/f'), { bigint: true }).ino);
     expect(swapped.stat.ino).not.toBe(statSync(path.join(root, 'd/f'), { bigint: true }).ino);
+    // readRangeWithStat: the slice and the stat of the same descriptor.
+    expect(Buffer.from(swappedRange.data).toString()).toBe('byt');
+    expect(swappedRange.stat.ino).toBe(swapped.stat.ino);
+    const range = await backend.readRangeWithStat('d/f', 5, 100);
+    expect([Buffer.from(range.data).toString(), range.stat.ino, range.stat.size]).toEqual(['es', a.ino, a.size]);
+    expect(await codeOf(backend.readRangeWithStat('missing', 0, 1))).toBe('ENOENT');
     expect(await codeOf(backend.readFileWithStat('missing'))).toBe('ENOENT');
     expect(await codeOf(backend.readFileWithStat('d'))).toBe('EISDIR');
   });
