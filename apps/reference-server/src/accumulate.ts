@@ -97,21 +97,25 @@ function recordTags(batch: TfEvent[], file: string, offset: number): Set<string>
   return tags;
 }
 
-/** Names, sizes and mtimes of the run's event files: the index is rebuilt when this changes. */
+/**
+ * Name, inode, size, mtime and ctime (ns) of each of the run's event files: the index is
+ * rebuilt when this changes. Size and mtime alone miss a file replaced by another of the same
+ * size with its mtime put back (a new inode; a rewrite in place moves the ctime).
+ */
 async function signature(runDir: string): Promise<string> {
   const entries = await readdir(runDir, { withFileTypes: true });
   const parts: string[] = [];
   for (const e of entries) {
     if (!e.isFile() || !e.name.includes('tfevents')) continue;
-    const st = await stat(path.join(runDir, e.name)).catch(() => undefined);
-    if (st !== undefined) parts.push(`${e.name}:${st.size}:${st.mtimeMs}`);
+    const st = await stat(path.join(runDir, e.name), { bigint: true }).catch(() => undefined);
+    if (st !== undefined) parts.push(`${e.name}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
   }
   return parts.sort().join('|');
 }
 
 /**
- * Indexes of recently read runs, rebuilt when a run's files change (new file, size or
- * mtime), so reading a run's tags one request at a time does not re-read the run each time.
+ * Indexes of recently read runs, rebuilt when a run's files change (new file, inode, size,
+ * mtime or ctime), so reading a run's tags one request at a time does not re-read the run each time.
  */
 export class RunIndexCache {
   readonly #entries = new Map<string, { signature: string; index: Promise<RunIndex> }>();

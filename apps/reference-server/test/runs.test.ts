@@ -1,6 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readRun } from '@store/tfevents';
+import { readRun, SummaryWriter } from '@store/tfevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startServer, type Running } from './helpers.js';
 
@@ -53,6 +54,25 @@ describe('TensorBoard run routes', () => {
     for await (const e of readRun(dir)) events.push(e);
     expect(events[0]).toMatchObject({ kind: 'fileVersion', version: 'brain.Event:2' });
     expect(events.filter((e) => e.kind === 'scalar')).toMatchObject([{ tag: 'x', value: 2, step: 7 }]);
+  });
+
+  it('a run file replaced by another of the same name, size and mtime is read anew (the run index notes inode and ctime too)', async () => {
+    const write = async (dir: string, value: number): Promise<string> => {
+      const w = new SummaryWriter({ logDir: dir });
+      w.addScalar('v', value, 1, 1000);
+      await w.close();
+      return path.join(dir, readdirSync(dir).find((n) => n.startsWith('events.out.tfevents.'))!);
+    };
+    const first = await write(path.join(s.dataDir, 'runs/replaced'), 1);
+    expect(await json(await fetch(`${s.url}/v1/scalars?run=replaced&tag=v`))).toEqual([{ step: 1, wallTime: 1000, value: 1 }]);
+    const second = await write(path.join(s.root, 'elsewhere'), 2);
+    const before = statSync(first, { bigint: true });
+    expect(statSync(second, { bigint: true }).size).toBe(before.size);
+    renameSync(second, first);
+    // The mtime put back to the nanosecond (utimes takes seconds as a double).
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, first]);
+    expect(statSync(first, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+    expect(await json(await fetch(`${s.url}/v1/scalars?run=replaced&tag=v`))).toEqual([{ step: 1, wallTime: 1000, value: 2 }]);
   });
 
   it('unknown runs and tags are 404; bad runs and bodies are 400; batches over the limit name it', async () => {
