@@ -11,6 +11,7 @@ import { StorageError, fromNodeError } from './errors.js';
 import { checkRange, compareCodeUnits, isTempName, parseKey } from './path.js';
 import { checkRegular, isInside, openDirectForReadSync, openRegularForRead, openRegularForReadSync, prepareTemp } from './host-file.js';
 import { DEFAULT_TEMP_MAX_AGE_MS, nextTempName } from './temp-file.js';
+import { WriteCopies } from './write-copies.js';
 
 export interface FilesystemBackendOptions {
   /**
@@ -143,6 +144,8 @@ export class FilesystemBackend implements StorageBackend {
   readonly #fileMode: number;
   readonly #dirSync = new DirectorySync();
   readonly #order = new CallOrder();
+  /** Copies of the bytes of writes in flight; up to 16 MiB of large copy buffers kept for reuse. */
+  readonly #copies = new WriteCopies(16 * 1024 * 1024);
   /** New directories whose parent fsync is still running, by real host path. */
   readonly #directoriesBeingSynced = new Map<string, Promise<void>>();
   #realRoot: Promise<string> | undefined;
@@ -164,7 +167,8 @@ export class FilesystemBackend implements StorageBackend {
     }
     // The bytes are written after awaits: copy them now, so what the caller does with its
     // buffer once the call has returned cannot change what is stored (conformance SB-BYTES-07).
-    data = new Uint8Array(data);
+    const copy = this.#copies.copy(data);
+    data = copy.body;
     // Registered before the first await, so writes to one key land in call order.
     const turn = this.#order.enter([segments.join('/')]);
     let dir: string;
@@ -183,6 +187,7 @@ export class FilesystemBackend implements StorageBackend {
       }
     } finally {
       turn.release();
+      copy.release();
     }
     if (this.durability === 'fsync') await this.#syncDirectory(dir, key);
   }

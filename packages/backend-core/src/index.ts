@@ -11,3 +11,4 @@ export { FileLock, readLockOwner, isOwnerAlive } from './file-lock.js';
 export type { LockOwner, LockOptions } from './file-lock.js';
 export { crc32c, crc32cRange, CRC32C_TABLE, maskCrc32c, unmaskCrc32c, maskedCrc32c } from './crc32c.js';
 export { fsyncDirectory } from './directory-sync.js';
+export { WriteCopies } from './write-copies.js';

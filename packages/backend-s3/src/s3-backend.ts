@@ -17,8 +17,8 @@ import {
   type FileStat,
   type ListOptions,
   type StorageBackend,
+  WriteCopies,
 } from '@store/backend-core';
-import { BodyCopies } from './body-copy.js';
 import { readBody } from './body.js';
 import { EtagHints } from './etag-hints.js';
 import { KeyQueue } from './key-queue.js';
@@ -101,8 +101,8 @@ export class S3Backend implements StorageBackend {
   readonly prefix: string;
   readonly #client: S3Client;
   readonly #ownsClient: boolean;
-  /** Copies of bodies taken at the call; up to 64 MiB of large copy buffers kept for reuse. */
-  readonly #copies = new BodyCopies(64 * 1024 * 1024);
+  /** Copies of bodies taken at the call; up to 16 MiB of large copy buffers kept for reuse. */
+  readonly #copies = new WriteCopies(16 * 1024 * 1024);
   readonly #keys: KeyMapper;
   readonly #queue = new KeyQueue();
   readonly #multipartThreshold: number;

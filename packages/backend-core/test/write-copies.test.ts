@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BodyCopies } from '../src/body-copy.js';
+import { WriteCopies } from '../src/index.js';
 
-describe('BodyCopies (request bodies copied at the call)', () => {
+describe('WriteCopies (the bytes of a write, copied at the call)', () => {
   it('a copy keeps the bytes of the call whatever the caller does next; a handed-back buffer serves the next copy of its size', () => {
-    const copies = new BodyCopies(8 * 1024 * 1024);
+    const copies = new WriteCopies(8 * 1024 * 1024);
     const data = new Uint8Array(3 * 1024 * 1024).fill(1);
     const first = copies.copy(data);
     data.fill(2);
@@ -22,7 +22,7 @@ describe('BodyCopies (request bodies copied at the call)', () => {
   });
 
   it('keeps at most maxBytes of buffers; small bodies get plain copies', () => {
-    const copies = new BodyCopies(4 * 1024 * 1024);
+    const copies = new WriteCopies(4 * 1024 * 1024);
     const a = copies.copy(new Uint8Array(3 * 1024 * 1024));
     const b = copies.copy(new Uint8Array(3 * 1024 * 1024));
     a.release();
