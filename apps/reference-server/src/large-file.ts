@@ -1,7 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { FilesystemBackend, type StorageBackend } from '@store/backend-core';
+import { FilesystemBackend, type FileReadStream, type StorageBackend } from '@store/backend-core';
 
 /** Files over this size are streamed by GET instead of read whole into memory. */
 export const STREAM_ABOVE = 16 * 1024 * 1024;
@@ -51,7 +50,7 @@ export class LargeFiles {
   }
 
   /** The file's size and a stream of its bytes (errors as `readFile`'s). */
-  open(key: string): Promise<{ size: number; stream: Readable }> {
+  open(key: string): Promise<{ size: number; stream: FileReadStream }> {
     return this.#backend.openReadStream(key);
   }
 }

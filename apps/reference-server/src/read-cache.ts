@@ -1,7 +1,7 @@
 import { realpathSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
-import { FilesystemBackend, type StorageBackend } from '@store/backend-core';
+import { FilesystemBackend, type FileIdentity, type StorageBackend } from '@store/backend-core';
 import { etagOf } from './etag.js';
 
 /** Files up to this size are kept (the small files a GET is dominated by opening and checking). */
@@ -47,7 +47,7 @@ function statOf(host: string): BigIntStats | undefined {
   }
 }
 
-function sameFile(a: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }, b: BigIntStats): boolean {
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 

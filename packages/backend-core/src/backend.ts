@@ -98,3 +98,26 @@ export function capabilitiesOf(backend: StorageBackend): Required<BackendCapabil
   const declared = backend.supports ?? {};
   return { ...NO_CAPABILITIES, ...declared, crashSafe: declared.crashSafe ?? declared.persistent ?? false };
 }
+
+/**
+ * Who a file is and how it was when read, from the `fstat` of the descriptor its bytes came
+ * from: device and inode number, size in bytes, modification and status-change times in
+ * nanoseconds since the epoch (all bigint, as Node's `BigIntStats`, whose fields these are).
+ */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/**
+ * The stream `FilesystemBackend.openReadStream` hands out: at run time a Node `Readable` of
+ * the file's bytes (so it can be piped, or sent as an HTTP body), typed here by the part
+ * every caller uses so the package's types need no Node type definitions. Iterate it
+ * (`for await`), or `destroy()` it to stop early.
+ */
+export interface FileReadStream extends AsyncIterable<Uint8Array> {
+  destroy(error?: Error): unknown;
+}

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import type { BackendCapabilities, FileStat, ListOptions, StorageBackend } from './backend.js';
+import type { BackendCapabilities, FileIdentity, FileReadStream, FileStat, ListOptions, StorageBackend } from './backend.js';
 import { CallOrder } from './call-order.js';
 import { DirectorySync } from './directory-sync.js';
 import { StorageError, fromNodeError } from './errors.js';
@@ -204,7 +204,7 @@ export class FilesystemBackend implements StorageBackend {
    * inode `stat.dev`/`stat.ino`, at that size and those times, unless it changed during the
    * read, which moves its ctime past a `stat` taken before. Same errors as `readFile`.
    */
-  async readFileWithStat(key: string): Promise<{ data: Uint8Array; stat: BigIntStats }> {
+  async readFileWithStat(key: string): Promise<{ data: Uint8Array; stat: FileIdentity }> {
     const { data, stat } = await this.#read(key, true);
     return { data, stat: stat! };
   }
@@ -217,7 +217,7 @@ export class FilesystemBackend implements StorageBackend {
    * (`ENOENT`, `EISDIR`, `EACCES` for a way out of the root). Destroy the stream to stop
    * early; the descriptor is closed either way.
    */
-  async openReadStream(key: string): Promise<{ size: number; stream: Readable }> {
+  async openReadStream(key: string): Promise<{ size: number; stream: FileReadStream }> {
     const { fd, size } = await this.#open(key);
     const stream = createReadStream('', { fd, start: 0, end: Math.max(0, size - 1), autoClose: true, highWaterMark: 1 << 20 });
     if (size === 0) {
@@ -322,7 +322,7 @@ export class FilesystemBackend implements StorageBackend {
    * or after cannot vouch for that (a directory above may be swapped away and back between).
    * Same errors as `readRange`.
    */
-  async readRangeWithStat(key: string, offset: number, length: number): Promise<{ data: Uint8Array; stat: BigIntStats }> {
+  async readRangeWithStat(key: string, offset: number, length: number): Promise<{ data: Uint8Array; stat: FileIdentity }> {
     const { data, stat } = await this.#readRange(key, offset, length, true);
     return { data, stat: stat! };
   }

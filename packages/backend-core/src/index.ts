@@ -1,4 +1,4 @@
-export type { StorageBackend, BackendCapabilities, FileStat, ListOptions } from './backend.js';
+export type { StorageBackend, BackendCapabilities, FileIdentity, FileReadStream, FileStat, ListOptions } from './backend.js';
 export { capabilitiesOf, NO_CAPABILITIES } from './backend.js';
 export { StorageError, isStorageError, fromNodeError, ERROR_CODES } from './errors.js';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.js';
