@@ -54,7 +54,6 @@ const files: RouteFamily = {
 
     const cache = FileReadCache.for(backend, ctx.limits.readCacheBytes);
     const large = LargeFiles.for(backend);
-    /** The whole file and its ETag: from the small-file cache when there is one, else one backend read. */
     /**
      * The whole file and its ETag: from the small-file cache when there is one, else one
      * backend read. `undefined`: a file over STREAM_ABOVE on the data directory, to be
